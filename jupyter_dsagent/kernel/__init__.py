@@ -1,0 +1,1 @@
+"""IPython integration: ``%load_ext jupyter_dsagent`` and the ``%dsagent`` magics."""
