@@ -207,7 +207,7 @@ class AuditLog:
         with self._lock:
             try:
                 yield self._connect()
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, OSError) as exc:
                 raise AuditError(f"The audit log {self.path} could not be used: {exc}.") from exc
 
     @staticmethod

@@ -353,12 +353,6 @@ class DSAgent(Configurable):
                 f"DSAgent.automl_max_seconds = {self.automl_max_seconds}: the default budget "
                 "must not exceed the maximum."
             )
-        if self.sample_threshold_rows > self.max_csv_rows:
-            raise ConfigError(
-                f"DSAgent.sample_threshold_rows = {self.sample_threshold_rows} "
-                f"(from {self.source_of('sample_threshold_rows')}) is larger than "
-                f"DSAgent.max_csv_rows = {self.max_csv_rows}: sampling would never happen."
-            )
         forbidden = sorted(set(self.allowed_extensions) & NEVER_ALLOWED_EXTENSIONS)
         if forbidden:
             raise ConfigError(
@@ -382,7 +376,7 @@ def _parse_env_value(trait: TraitType, raw: str) -> Any:
             value = json.loads(text)
         else:
             value = [part.strip() for part in text.split(",") if part.strip()]
-        return trait.validate(None, value)
+        return value
     if isinstance(trait, Unicode):
         return raw
     if isinstance(trait, Int) and not isinstance(trait, Bool):
