@@ -13,7 +13,7 @@ from traitlets import Bool, Float, Int, List, TraitType
 
 from .config import DSAgent
 
-__all__ = ["BEGIN_MARKER", "END_MARKER", "config_reference_markdown"]
+__all__ = ["BEGIN_MARKER", "END_MARKER", "config_reference_markdown", "embed_in"]
 
 BEGIN_MARKER = "<!-- BEGIN config-reference (generated: jupyter dsagent config --reference) -->"
 END_MARKER = "<!-- END config-reference -->"
@@ -46,7 +46,7 @@ def _allowed(trait: TraitType) -> str:
 def _default(name: str, trait: TraitType) -> str:
     if name == "data_dir":
         return "`<jupyter data dir>/dsagent`"
-    value: Any = trait.default_value
+    value: Any = trait.default()
     return f"`{json.dumps(value)}`"
 
 
@@ -72,3 +72,19 @@ def config_reference_markdown() -> str:
             f"{_default(name, trait)} | {_allowed(trait)} | {help_text} |"
         )
     return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def embed_in(text: str) -> str:
+    """Return ``text`` with the block between the markers replaced by the reference."""
+    start = text.index(BEGIN_MARKER) + len(BEGIN_MARKER)
+    end = text.index(END_MARKER)
+    return text[:start] + "\n" + config_reference_markdown() + text[end:]
+
+
+if __name__ == "__main__":
+    import sys
+    from pathlib import Path
+
+    for name in sys.argv[1:]:
+        path = Path(name)
+        path.write_text(embed_in(path.read_text(encoding="utf-8")), encoding="utf-8")

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
-VENV_BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(autouse=True)
