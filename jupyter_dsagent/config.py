@@ -120,18 +120,8 @@ class DSAgent(Configurable):
     allowed_extensions = List(
         Unicode(),
         default_value=[
-            "csv",
-            "tsv",
-            "txt",
-            "json",
-            "parquet",
-            "xlsx",
-            "zip",
-            "png",
-            "jpg",
-            "jpeg",
-            "webp",
-            "gif",
+            *("csv", "tsv", "txt", "json", "jsonl", "parquet", "xlsx", "zip"),
+            *("png", "jpg", "jpeg", "webp", "gif", "heic", "heif", "avif"),
         ],
         help="File name extensions accepted for upload (lower case, no dot). The content "
         "must agree with the extension; executables, scripts and pickles are never allowed.",
@@ -177,7 +167,7 @@ class DSAgent(Configurable):
         200, 1, 100_000, "frames", "Images", "Most frames an animated image may have."
     )
     thumbnail_pixels = _limit(
-        256, 16, 2048, "pixels", "Images", "Longest side of generated thumbnails."
+        256, 16, 1024, "pixels", "Images", "Longest side of generated thumbnails."
     )
 
     # -- tables ------------------------------------------------------------------------
@@ -188,6 +178,10 @@ class DSAgent(Configurable):
     max_csv_cells = _limit(
         20_000_000, 1, 10**11, "cells", "Tables", "Most cells (rows x columns) a table may have."
     )
+    max_csv_field_bytes = _limit(
+        1_000_000, 1024, 100_000_000, "bytes", "Tables",
+        "Longest single field (cell) a delimited text file may have.",
+    )
     sample_threshold_rows = _limit(
         100_000,
         100,
@@ -195,6 +189,19 @@ class DSAgent(Configurable):
         "rows",
         "Tables",
         "Tables with more rows are profiled on a random sample of this size.",
+    )
+
+    # -- sandbox -----------------------------------------------------------------------
+    sandbox_memory_bytes = _limit(
+        3 * 1024**3, 256 * 1024**2, 64 * 1024**3, "bytes", "Sandbox",
+        "Address-space limit (RLIMIT_AS) of the worker process that parses untrusted files.",
+    )
+    sandbox_cpu_seconds = _limit(
+        60, 1, 3600, "seconds", "Sandbox", "CPU time one file may use in the parsing worker."
+    )
+    sandbox_wall_seconds = _limit(
+        120, 1, 7200, "seconds", "Sandbox",
+        "Wall-clock time one file may take in the parsing worker before it is killed.",
     )
 
     # -- AutoML ------------------------------------------------------------------------

@@ -5,34 +5,99 @@ into status codes, JSON error bodies or exit codes. Each class extends the built
 that best describes it, so callers that know nothing of us can still catch them::
 
     DSAgentError(Exception)                  code, message, http_status
-    ├── ConfigError(DSAgentError, ValueError)          config_invalid (500)
-    │   └── DataDirError(ConfigError)                  data_dir_unsafe (500)
-    └── AuditError(DSAgentError, RuntimeError)         audit_failed (500)
-        └── AuditRecordError(AuditError, ValueError)   audit_record_invalid (500)
+    ├── ConfigError(DSAgentError, ValueError)          config_invalid
+    │   └── DataDirError(ConfigError)                  data_dir_unsafe
+    ├── AuditError(DSAgentError, RuntimeError)         audit_failed
+    │   └── AuditRecordError(AuditError, ValueError)   audit_record_invalid
+    ├── NotFoundError(DSAgentError, LookupError)       not_found
+    └── IngestError(DSAgentError, ValueError)          a file was refused
+        ├── UploadTooLarge                             too_large
+        ├── TypeNotAllowed                             type_not_allowed
+        ├── ContentMismatch                            content_mismatch
+        ├── ArchiveError                               zip_*
+        ├── ImageError                                 image_*
+        ├── TableError                                 csv_*, table_invalid
+        └── ResourceLimitError                         resource_limit
+
+The HTTP status belongs to the code (``ERROR_STATUS``), not to the class, so a
+subclass raised with a more precise code still maps to the right status.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "ERROR_STATUS",
+    "ArchiveError",
     "AuditError",
     "AuditRecordError",
     "ConfigError",
+    "ContentMismatch",
     "DSAgentError",
     "DataDirError",
+    "ImageError",
+    "IngestError",
+    "NotFoundError",
+    "ResourceLimitError",
+    "TableError",
+    "TypeNotAllowed",
+    "UploadTooLarge",
 ]
+
+#: Every stable error code and the HTTP status it maps to at the edge.
+ERROR_STATUS: dict[str, int] = {
+    # uploads
+    "too_large": 413,
+    "type_not_allowed": 415,
+    "content_mismatch": 422,
+    "empty_upload": 422,
+    "zip_bomb": 422,
+    "zip_path_traversal": 422,
+    "zip_too_many_entries": 422,
+    "zip_nested_too_deep": 422,
+    "zip_symlink": 422,
+    "zip_encrypted": 422,
+    "zip_invalid": 422,
+    "image_too_many_pixels": 422,
+    "image_invalid": 422,
+    "csv_too_many_rows": 422,
+    "csv_too_many_columns": 422,
+    "csv_undecodable": 422,
+    "csv_invalid": 422,
+    "table_invalid": 422,
+    "resource_limit": 422,
+    "not_found": 404,
+    # access and the model gateway
+    "unauthorized": 403,
+    "rate_limited": 429,
+    "model_not_allowed": 403,
+    "token_limit": 400,
+    "budget_exhausted": 429,
+    "upstream_failed": 502,
+    # the installation itself
+    "config_invalid": 500,
+    "data_dir_unsafe": 500,
+    "audit_failed": 500,
+    "audit_record_invalid": 500,
+    "internal_error": 500,
+}
 
 
 class DSAgentError(Exception):
     """Base of every error we raise on purpose; ``code`` is stable API."""
 
     code: str = "internal_error"
-    http_status: int = 500
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
+            if code not in ERROR_STATUS:
+                raise ValueError(f"{code!r} is not a registered error code")
             self.code = code
+
+    @property
+    def http_status(self) -> int:
+        return ERROR_STATUS[self.code]
 
     def to_dict(self) -> dict[str, dict[str, str]]:
         """The error body every endpoint returns: ``{"error": {"code", "message"}}``."""
@@ -61,3 +126,47 @@ class AuditRecordError(AuditError, ValueError):
     """A record was refused before writing (unknown kind, details too large or not JSON)."""
 
     code = "audit_record_invalid"
+
+
+class NotFoundError(DSAgentError, LookupError):
+    """No upload (or other object) with that id or name."""
+
+    code = "not_found"
+
+
+class IngestError(DSAgentError, ValueError):
+    """A file was refused; the message says what was wrong and what the limit is."""
+
+    code = "content_mismatch"
+
+
+class UploadTooLarge(IngestError):
+    code = "too_large"
+
+
+class TypeNotAllowed(IngestError):
+    code = "type_not_allowed"
+
+
+class ContentMismatch(IngestError):
+    code = "content_mismatch"
+
+
+class ArchiveError(IngestError):
+    """A ZIP archive was refused: bomb, traversal, symlink, encryption, bad structure."""
+
+    code = "zip_invalid"
+
+
+class ImageError(IngestError):
+    code = "image_invalid"
+
+
+class TableError(IngestError):
+    code = "csv_invalid"
+
+
+class ResourceLimitError(IngestError):
+    """The sandboxed parser ran out of memory, CPU time or wall-clock time, or crashed."""
+
+    code = "resource_limit"
