@@ -41,7 +41,9 @@ class Limits:
 
     @classmethod
     def from_settings(cls, settings: DSAgent) -> Limits:
-        values: dict[str, Any] = {f.name: getattr(settings, f.name) for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {
+            f.name: getattr(settings, f.name) for f in dataclasses.fields(cls)
+        }
         values["allowed_extensions"] = tuple(settings.allowed_extensions)
         return cls(**values)
 
