@@ -48,7 +48,7 @@ def test_receive_counts_hashes_and_names_randomly(qdir: Path) -> None:
 
 def test_stream_is_cut_off_as_soon_as_it_passes_the_limit(qdir: Path) -> None:
     stream = CountingStream()
-    with pytest.raises(UploadTooLarge, match="larger than 5.0 MB") as caught:
+    with pytest.raises(UploadTooLarge, match=r"larger than 5\.0 MB") as caught:
         receive(stream, qdir, max_bytes=5_000_000)  # type: ignore[arg-type]
     assert caught.value.http_status == 413
     assert stream.read_bytes <= 5_000_000 + 2 * (1 << 20)
