@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..exceptions import ContentMismatch, TypeNotAllowed
+from ..models import UploadKind
 
 __all__ = ["EXTENSION_KINDS", "Sniffed", "clean_name", "expect_kind", "extension_of", "sniff"]
 
@@ -20,7 +21,7 @@ HEAD_BYTES = 65_536
 MAX_NAME_CHARS = 255
 
 #: What each allowed extension must contain: (record kind, content family, image format).
-EXTENSION_KINDS: dict[str, tuple[str, str, str | None]] = {
+EXTENSION_KINDS: dict[str, tuple[UploadKind, str, str | None]] = {
     "csv": ("csv", "text", None),
     "tsv": ("tsv", "text", None),
     "txt": ("txt", "text", None),
@@ -173,7 +174,7 @@ def _utf16_to_ascii(head: bytes, bom: bytes) -> bytes:
     return head[2:4096].decode(codec, errors="ignore").encode("ascii", errors="ignore")
 
 
-def expect_kind(name: str, sniffed: Sniffed, allowed: tuple[str, ...]) -> str:
+def expect_kind(name: str, sniffed: Sniffed, allowed: tuple[str, ...]) -> UploadKind:
     """The record kind for ``name``, after checking the allow-list and the content agree."""
     ext = extension_of(name)
     if not ext:
