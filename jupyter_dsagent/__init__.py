@@ -10,7 +10,22 @@ from typing import Any
 
 from ._version import __version__
 
-__all__ = ["__version__", "load_ipython_extension"]
+__all__ = ["__version__", "load", "load_ipython_extension", "sanitize_for_export", "uploads"]
+
+# Public functions resolved on first use, so importing the package stays cheap.
+_LAZY = {
+    "load": "jupyter_dsagent.api",
+    "uploads": "jupyter_dsagent.api",
+    "sanitize_for_export": "jupyter_dsagent.ingest.export",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'jupyter_dsagent' has no attribute {name!r}")
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ import jupyter_dsagent
 
 LIBRARY_PACKAGES = ("ingest", "profiling", "automl", "agent", "llm")
 LIBRARY_MODULES = (
+    "api",
     "audit",
     "config",
     "datadir",
@@ -54,3 +55,9 @@ def test_importing_the_package_loads_no_heavy_dependency() -> None:
     loaded = modules_loaded_by(["jupyter_dsagent"])
     heavy = {"litellm", "autogluon", "pandas", "PIL", "sklearn", "tornado", "traitlets"}
     assert not {name for name in loaded if name.split(".")[0] in heavy}
+
+
+def test_public_functions_resolve_lazily() -> None:
+    assert callable(jupyter_dsagent.load) and callable(jupyter_dsagent.uploads)
+    assert jupyter_dsagent.sanitize_for_export.__module__ == "jupyter_dsagent.ingest.export"
+    assert "api" in LIBRARY_MODULES

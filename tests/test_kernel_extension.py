@@ -93,3 +93,26 @@ def test_kernel_and_server_share_one_audit_chain(kernel: Kernel, data_dir: Path)
     )
     assert [r.kind for r in audit.query()] == ["tool.run", "config.loaded", "tool.run"]
     assert audit.verify().ok
+
+
+def test_dsa_load_validates_a_workspace_file_inside_the_kernel(
+    kernel: Kernel, data_dir: Path, tmp_path: Path
+) -> None:
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    (workspace / "sales.csv").write_bytes("city;amount\nKöln;1,5\nParis;2,25\n".encode("cp1252"))
+    (workspace / "page.csv").write_bytes(b"<!DOCTYPE html><html><script></script></html>")
+    kernel.run(f"import os; os.chdir({str(workspace)!r})")
+    shown = kernel.run(
+        "import jupyter_dsagent as dsa\n"
+        "df = dsa.load('sales.csv')\n"
+        "print(df.shape, list(df.columns), df['amount'].sum())"
+    )
+    assert shown == "(2, 2) ['city', 'amount'] 3.75\n"
+    refused = kernel.run(
+        "try:\n    dsa.load('page.csv')\nexcept Exception as exc:\n"
+        "    print(type(exc).__name__, exc.code)"
+    )
+    assert refused == "ContentMismatch content_mismatch\n"
+    kinds = [r.kind for r in AuditLog(data_dir / "audit.sqlite").query(kind="upload")]
+    assert kinds == ["upload.rejected", "upload.accepted"]
