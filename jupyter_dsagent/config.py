@@ -154,6 +154,44 @@ class DSAgent(Configurable):
         "How many archives deep a member may sit; 0 refuses archives inside archives.",
     )
 
+    # -- server ------------------------------------------------------------------------
+    max_concurrent_uploads_per_user = _limit(
+        4,
+        1,
+        1000,
+        "uploads",
+        "Server",
+        "Most uploads one user may stream to the server at the same time; more are refused "
+        "with 429 until one finishes.",
+    )
+    requests_per_minute_per_user = _limit(
+        600,
+        1,
+        1_000_000,
+        "requests",
+        "Server",
+        "Most requests one user may make to the jupyter_dsagent HTTP API per minute "
+        "(short bursts up to this number are allowed); more are refused with 429.",
+    )
+    upload_timeout_seconds = _limit(
+        600,
+        1,
+        86_400,
+        "seconds",
+        "Server",
+        "Longest time the body of one upload may take to arrive; a slower upload is cut "
+        "off and discarded.",
+    )
+    min_free_disk_bytes = _limit(
+        1_000_000_000,
+        0,
+        10**15,
+        "bytes",
+        "Server",
+        "Free space the data directory's file system must keep: an upload that would leave "
+        "less is refused with 507, and the health check fails below it. 0 turns the guard off.",
+    )
+
     # -- images ------------------------------------------------------------------------
     max_image_pixels = _limit(
         50_000_000,
@@ -179,7 +217,11 @@ class DSAgent(Configurable):
         20_000_000, 1, 10**11, "cells", "Tables", "Most cells (rows x columns) a table may have."
     )
     max_csv_field_bytes = _limit(
-        1_000_000, 1024, 100_000_000, "bytes", "Tables",
+        1_000_000,
+        1024,
+        100_000_000,
+        "bytes",
+        "Tables",
         "Longest single field (cell) a delimited text file may have.",
     )
     sample_threshold_rows = _limit(
@@ -193,14 +235,22 @@ class DSAgent(Configurable):
 
     # -- sandbox -----------------------------------------------------------------------
     sandbox_memory_bytes = _limit(
-        3 * 1024**3, 256 * 1024**2, 64 * 1024**3, "bytes", "Sandbox",
+        3 * 1024**3,
+        256 * 1024**2,
+        64 * 1024**3,
+        "bytes",
+        "Sandbox",
         "Address-space limit (RLIMIT_AS) of the worker process that parses untrusted files.",
     )
     sandbox_cpu_seconds = _limit(
         60, 1, 3600, "seconds", "Sandbox", "CPU time one file may use in the parsing worker."
     )
     sandbox_wall_seconds = _limit(
-        120, 1, 7200, "seconds", "Sandbox",
+        120,
+        1,
+        7200,
+        "seconds",
+        "Sandbox",
         "Wall-clock time one file may take in the parsing worker before it is killed.",
     )
 

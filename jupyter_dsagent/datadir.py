@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from .exceptions import DataDirError
+from .exceptions import DataDirError, InsufficientStorage
 
 __all__ = ["SUBDIRS", "DataDir", "reachable_by_contents"]
 
@@ -53,6 +54,25 @@ class DataDir:
     @property
     def catalog_db(self) -> Path:
         return self.root / "catalog.sqlite"
+
+    def free_bytes(self) -> int:
+        """Free space on the data directory's file system, for the disk-space guard."""
+        return shutil.disk_usage(self.root).free
+
+    def ensure_space(self, incoming: int, floor: int) -> None:
+        """Refuse to take ``incoming`` bytes when that would leave less than ``floor`` free.
+
+        A full disk breaks SQLite writes (the audit log) and every other user of the
+        file system, so uploads stop while a margin is left; ``floor`` 0 turns this off.
+        """
+        if floor <= 0:
+            return
+        free = self.free_bytes()
+        if free - incoming < floor:
+            raise InsufficientStorage(
+                f"Not enough disk space for this upload: {free:,} bytes are free, it needs "
+                f"{incoming:,} and {floor:,} must stay free (DSAgent.min_free_disk_bytes)."
+            )
 
     @classmethod
     def prepare(cls, path: str | os.PathLike[str]) -> DataDir:

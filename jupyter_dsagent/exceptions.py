@@ -10,6 +10,9 @@ that best describes it, so callers that know nothing of us can still catch them:
     ├── AuditError(DSAgentError, RuntimeError)         audit_failed
     │   └── AuditRecordError(AuditError, ValueError)   audit_record_invalid
     ├── NotFoundError(DSAgentError, LookupError)       not_found
+    ├── BadRequest(DSAgentError, ValueError)           bad_request
+    ├── RateLimited(DSAgentError)                      rate_limited (retry_after seconds)
+    ├── InsufficientStorage(DSAgentError, OSError)     insufficient_storage
     └── IngestError(DSAgentError, ValueError)          a file was refused
         ├── UploadTooLarge                             too_large
         ├── TypeNotAllowed                             type_not_allowed
@@ -30,13 +33,16 @@ __all__ = [
     "ArchiveError",
     "AuditError",
     "AuditRecordError",
+    "BadRequest",
     "ConfigError",
     "ContentMismatch",
     "DSAgentError",
     "DataDirError",
     "ImageError",
     "IngestError",
+    "InsufficientStorage",
     "NotFoundError",
+    "RateLimited",
     "ResourceLimitError",
     "TableError",
     "TypeNotAllowed",
@@ -66,6 +72,12 @@ ERROR_STATUS: dict[str, int] = {
     "table_invalid": 422,
     "resource_limit": 422,
     "not_found": 404,
+    # the HTTP layer
+    "bad_request": 400,
+    "method_not_allowed": 405,
+    "timeout": 408,
+    "insufficient_storage": 507,
+    "unhealthy": 503,
     # access and the model gateway
     "unauthorized": 403,
     "rate_limited": 429,
@@ -132,6 +144,28 @@ class NotFoundError(DSAgentError, LookupError):
     """No upload (or other object) with that id or name."""
 
     code = "not_found"
+
+
+class BadRequest(DSAgentError, ValueError):
+    """A request we cannot read: a malformed form, a bad parameter, a body where none belongs."""
+
+    code = "bad_request"
+
+
+class RateLimited(DSAgentError):
+    """Too many requests or uploads at once; ``retry_after`` says when to try again."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class InsufficientStorage(DSAgentError, OSError):
+    """Accepting the request would leave less free disk space than the configured floor."""
+
+    code = "insufficient_storage"
 
 
 class IngestError(DSAgentError, ValueError):

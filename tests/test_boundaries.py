@@ -16,10 +16,12 @@ LIBRARY_MODULES = (
     "config",
     "datadir",
     "exceptions",
+    "health",
     "observability",
     "redaction",
     "reference",
     "runtime",
+    "throttle",
     "cli",
 )
 FRAMEWORKS = ("tornado", "IPython", "ipykernel", "jupyter_server")

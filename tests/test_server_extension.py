@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from traitlets.config import Config
 
+from jupyter_dsagent.datadir import DataDir
 from jupyter_dsagent.exceptions import ConfigError, DataDirError
 from jupyter_dsagent.runtime import Runtime
 
@@ -93,3 +94,16 @@ def test_world_writable_data_dir_is_refused(
     data_dir.chmod(0o777)
     with pytest.raises(DataDirError, match="mode 0777"):
         jp_configurable_serverapp(config=server_config(data_dir=str(data_dir)))
+
+
+def test_start_sweeps_quarantine_and_stop_closes_the_sandbox(
+    jp_configurable_serverapp: Callable[..., Any], data_dir: Path, jp_asyncio_loop: Any
+) -> None:
+    leftover = DataDir.prepare(data_dir).quarantine / "interrupted.part"
+    leftover.write_bytes(b"half an upload")
+    app = jp_configurable_serverapp(config=server_config(data_dir=str(data_dir)))
+    assert not leftover.exists()
+    ingestor = app.web_app.settings["dsagent_ingestor"]
+    jp_asyncio_loop.run_until_complete(app.cleanup_extensions())
+    with pytest.raises(RuntimeError, match="closed"):
+        ingestor.sandbox.run("delimited")

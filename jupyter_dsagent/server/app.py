@@ -1,4 +1,5 @@
-"""The server extension application: validates settings and opens the runtime at start."""
+"""The server extension application: validates settings, opens the runtime and the
+ingestor at start, registers the HTTP routes and closes the sandbox at stop."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from jupyter_server.extension.application import ExtensionApp
 from ..config import load_config
 from ..datadir import reachable_by_contents
 from ..exceptions import DataDirError, DSAgentError
+from ..ingest import Ingestor, Limits
 from ..runtime import Runtime, start_runtime
+from ..throttle import ConcurrencyLimit, RateLimiter
+from .routes import ROUTES
 
 __all__ = ["DSAgentExtension"]
 
@@ -21,6 +25,7 @@ class DSAgentExtension(ExtensionApp):
     description = "Safe uploads, audit log and LLM gateway for the jupyter_dsagent agent."
 
     runtime: Runtime | None = None
+    ingestor: Ingestor | None = None
 
     def initialize_settings(self) -> None:
         try:
@@ -36,10 +41,30 @@ class DSAgentExtension(ExtensionApp):
                     f"{root_dir} and visible to the file browser; "
                     "set DSAgent.data_dir to a hidden path or one outside the root."
                 )
-            self.runtime = start_runtime(settings, process="server")
+            self.runtime = runtime = start_runtime(settings, process="server")
+            self.ingestor = Ingestor(runtime.data, Limits.from_settings(settings), runtime.audit)
+            # No upload can be in flight yet: clear what an interrupted one left behind.
+            self.ingestor.sweep()
         except DSAgentError as exc:
             # One sentence for the person reading the console; the server decides
             # (reraise_server_extension_failures) whether this stops it.
             self.log.error("jupyter_dsagent is disabled: %s", exc.message)
             raise
-        self.settings["dsagent_runtime"] = self.runtime
+        self.settings.update(
+            dsagent_runtime=runtime,
+            dsagent_ingestor=self.ingestor,
+            dsagent_rate_limiter=RateLimiter(settings.requests_per_minute_per_user),
+            dsagent_upload_slots=ConcurrencyLimit(settings.max_concurrent_uploads_per_user),
+        )
+
+    def initialize_handlers(self) -> None:
+        # ExtensionApp prefixes each pattern with the server's base_url.
+        self.handlers.extend(ROUTES)
+
+    async def stop_extension(self) -> None:
+        """Stop the sandbox's worker processes and close the databases."""
+        if self.ingestor is not None:
+            self.ingestor.close()
+            self.ingestor = None
+        if self.runtime is not None:
+            self.runtime.audit.close()
