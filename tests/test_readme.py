@@ -42,9 +42,13 @@ def test_every_upload_error_code_is_documented() -> None:
     table = README.split("## Loading data safely", 1)[1].split("\n## ", 1)[0]
     documented = dict(re.findall(r"^\| `(\w+)` \| (\d{3}) \|", table, flags=re.M))
     upload_codes = {
-        "too_large", "type_not_allowed", "content_mismatch", "empty_upload", "resource_limit",
-        "not_found", *(code for code in ERROR_STATUS if code.startswith(("zip_", "image_",
-                                                                         "csv_", "table_"))),
+        "too_large",
+        "type_not_allowed",
+        "content_mismatch",
+        "empty_upload",
+        "resource_limit",
+        "not_found",
+        *(code for code in ERROR_STATUS if code.startswith(("zip_", "image_", "csv_", "table_"))),
     }
     assert set(documented) == upload_codes
     assert all(ERROR_STATUS[code] == int(status) for code, status in documented.items())
