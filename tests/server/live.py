@@ -8,7 +8,6 @@ killed (SIGKILL mid-upload) like a real deployment. Every wait is bounded.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import http.client
 import json
 import os
@@ -17,7 +16,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -265,16 +263,3 @@ def live_server(
         yield server
     finally:
         server.stop()
-
-
-def sha256_of(pieces: Iterable[bytes]) -> str:
-    digest = hashlib.sha256()
-    for piece in pieces:
-        digest.update(piece)
-    return digest.hexdigest()
-
-
-def scratch_home() -> tempfile.TemporaryDirectory[str]:
-    """A temporary HOME for a server started outside pytest (the benchmark)."""
-    return tempfile.TemporaryDirectory(prefix="dsagent-live-")
-
