@@ -31,6 +31,7 @@ import pyarrow.compute
 import pyarrow.parquet as pq
 
 from ..exceptions import ContentMismatch, IngestError, ResourceLimitError, TableError
+from .export import FORMULA_LEAD, PLAIN_NUMBER, is_formula_like
 from .inspection import Inspection
 from .limits import Limits
 
@@ -43,14 +44,10 @@ _Record = dict[str, Any]
 
 # --- shared: formulas, limits, errors ---------------------------------------------
 
-#: A spreadsheet runs a text cell starting with one of these as a formula (CWE-1236).
-_FORMULA_LEADS = "=+-@\t\r"
-#: ... unless the cell is just a signed number such as "-5" or "+1.5e3".
-_PLAIN_NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-_PLAIN_NUMBER_RE = re.compile(_PLAIN_NUMBER)
-# The same two rules in RE2 syntax, for Arrow's vectorised matching.
-_FORMULA_LEAD_RE2 = "^[=+@\\t\\r-]"
-_PLAIN_NUMBER_RE2 = f"^{_PLAIN_NUMBER}$"
+# Formula cells are what sanitize_for_export would escape: export.py's rule, for JSON
+# cell by cell (is_formula_like), for Parquet vectorised with its two patterns in RE2.
+_FORMULA_LEAD_RE2 = f"^{FORMULA_LEAD}"
+_PLAIN_NUMBER_RE2 = f"^{PLAIN_NUMBER}$"
 
 #: What parsers raise on hostile bytes; anything else is our own bug and stays loud.
 _PARSER_ERRORS = (
@@ -61,10 +58,6 @@ _PARSER_ERRORS = (
     LookupError,
     ArithmeticError,
 )
-
-
-def _is_formula(text: str) -> bool:
-    return bool(text) and text[0] in _FORMULA_LEADS and not _PLAIN_NUMBER_RE.fullmatch(text)
 
 
 def _warnings(formula_cells: int, nested: int, nested_noun: str) -> tuple[tuple[str, str], ...]:
@@ -534,7 +527,7 @@ class _Census:
 
     def _look_at(self, value: Any) -> None:
         if isinstance(value, str):
-            self.formula_cells += _is_formula(value)
+            self.formula_cells += is_formula_like(value)
         elif isinstance(value, (dict, list)):
             self.nested_cells += 1
 

@@ -20,6 +20,7 @@ from defusedxml import ElementTree as SafeElementTree
 
 from ..exceptions import IngestError, TableError, TypeNotAllowed
 from .archive import ByteBudget, _open_zip, _stream_member, check_zip_structure
+from .export import is_formula_like
 from .inspection import Inspection
 from .limits import Limits
 from .quarantine import human_bytes
@@ -36,7 +37,6 @@ _MACRO_CONTENT_TYPES = ("macroenabled", "vbaproject")
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # The content-types part is read into memory to be parsed; real ones are a few KB.
 _MAX_CONTENT_TYPES_BYTES = 1 << 20
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _table_invalid(message: str) -> TableError:
@@ -120,14 +120,11 @@ def _refuse_macro_content_types(xml: bytes) -> None:
 
 
 def _looks_like_formula(value: object) -> bool:
-    """Text a spreadsheet would run as a formula if the cell were exported (CWE-1236)."""
-    if not isinstance(value, str) or not value.startswith(_FORMULA_PREFIXES):
-        return False
-    try:
-        float(value)
-    except ValueError:
-        return True
-    return False
+    """Text a spreadsheet would run as a formula if the cell were exported (CWE-1236).
+
+    The rule is export.py's, so the count is what sanitize_for_export would escape.
+    """
+    return isinstance(value, str) and is_formula_like(value)
 
 
 def _trimmed_width(row: Sequence[object]) -> int:

@@ -25,12 +25,17 @@ from jupyter_dsagent.ingest.columnar import (
     read_json,
     read_parquet,
 )
+from jupyter_dsagent.ingest.export import sanitize_for_export
 from jupyter_dsagent.ingest.inspection import Inspection
 from jupyter_dsagent.ingest.limits import Limits
 
 LIMITS = Limits.default()
 FORMULAS = ["=1+1", "+A1", "-A1", "@SUM(A1)", "\tx", "\rx", "-", "=5", "+", "-1-1", "--5"]
 NOT_FORMULAS = ["-5", "+1.5e3", "-.5", "5", "a=1", "", " =1", "x-", "-5.", "+0"]
+# Numbers written with grouping or decimal commas (or several dots) are plain numbers to
+# export.py, which leaves them as they are; Parquet and JSON used a rule of their own that
+# counted them as formula cells, so the warning did not match what an export escapes.
+LOCALE_NUMBERS = ["-1,000", "+1.234,5", "-1,5", "-1.000.000", "+12,345.67"]
 FORMULA_MESSAGE = (
     "cells start with =, +, -, @, tab or carriage return and could run as formulas "
     "if exported to a spreadsheet."
@@ -40,10 +45,13 @@ Inspector = Callable[[Path, Limits], Inspection]
 Reader = Callable[..., pd.DataFrame]
 
 
-def looks_like_formula(text: str) -> bool:
-    """The rule SECURITY.md states (CWE-1236), written independently of the module."""
-    number = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
-    return text[:1] != "" and text[0] in "=+-@\t\r" and re.fullmatch(number, text) is None
+def escaped_by_export(cells: list[str | None]) -> int:
+    """How many cells sanitize_for_export prefixes with ``'``: the formula cells to expect.
+
+    The count must be what an export will change, so the oracle is the export itself.
+    """
+    escaped = sanitize_for_export(pd.DataFrame({"text": pd.Series(cells, dtype=object)}))
+    return sum(after != before for after, before in zip(escaped.iloc[:, 0], cells, strict=True))
 
 
 def sample_frame(rows: int = 1_000) -> pd.DataFrame:
@@ -94,7 +102,7 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_parquet_metadata_and_frame_match_the_source(tmp_path: Path, codec: str) -> None:
     frame = sample_frame()
     path = write_parquet(tmp_path / "t.parquet", frame, compression=codec, row_group_size=300)
-    formulas = sum(looks_like_formula(text) for text in frame["text"])
+    formulas = escaped_by_export(frame["text"].tolist())
 
     inspection = inspect_parquet(path, LIMITS)
 
@@ -145,7 +153,7 @@ def test_parquet_nested_columns_are_kept_and_warned_about(tmp_path: Path) -> Non
 
 def test_parquet_text_formulas_are_counted_in_plain_and_view_columns(tmp_path: Path) -> None:
     """Dictionary-encoded columns and string views take different paths to the count."""
-    cells = FORMULAS + NOT_FORMULAS + [None]
+    cells = FORMULAS + NOT_FORMULAS + LOCALE_NUMBERS + [None]
     table = pa.table(
         {
             "dictionary": pa.array(cells * 3),
@@ -402,9 +410,27 @@ def test_formula_cells_follow_the_same_rule_in_json_and_parquet(tmp_path: Path, 
         write_parquet(path, pd.DataFrame({"text": cells, "n": -5}))
         inspection = inspect_parquet(path, LIMITS)
 
-    assert sum(map(looks_like_formula, cells)) == len(FORMULAS)
+    assert escaped_by_export(cells) == len(FORMULAS)
     assert inspection.metadata["formula_cells"] == len(FORMULAS)
     assert inspection.warnings == (("formula_cells", f"{len(FORMULAS)} {FORMULA_MESSAGE}"),)
+
+
+@pytest.mark.parametrize("kind", ["json", "parquet"])
+def test_numbers_with_commas_are_not_formula_cells_as_in_an_export(
+    tmp_path: Path, kind: str
+) -> None:
+    """One rule for every format (export.py's): these used to count here, not in an export."""
+    cells = LOCALE_NUMBERS + FORMULAS
+    path = tmp_path / f"t.{kind}"
+    if kind == "json":
+        path.write_text(json.dumps([{"text": c} for c in cells]), encoding="utf-8")
+        inspection = inspect_json(path, LIMITS)
+    else:
+        write_parquet(path, pd.DataFrame({"text": cells}))
+        inspection = inspect_parquet(path, LIMITS)
+
+    assert escaped_by_export(LOCALE_NUMBERS) == 0
+    assert inspection.metadata["formula_cells"] == escaped_by_export(cells) == len(FORMULAS)
 
 
 # --- JSON: refusals -------------------------------------------------------------------------
@@ -553,7 +579,7 @@ def test_json_like_text_is_refused_or_read(scratch: Path, text: str, lines: bool
     inspect_then_read(path, inspect_json, read_json)
 
 
-texts = st.text(alphabet=st.sampled_from("=+-@\t\r0123456789.eE xé\x00"), max_size=6) | st.text(
+texts = st.text(alphabet=st.sampled_from("=+-@\t\r0123456789.,eE xé\x00"), max_size=6) | st.text(
     max_size=8
 )
 ELEMENTS = {
@@ -578,7 +604,7 @@ def frames(draw: st.DrawFn, min_rows: int = 0) -> pd.DataFrame:
 
 def formula_cells(frame: pd.DataFrame) -> int:
     text = frame.select_dtypes(include="object")
-    return sum(looks_like_formula(cell or "") for column in text for cell in text[column])
+    return sum(escaped_by_export(text.iloc[:, i].tolist()) for i in range(text.shape[1]))
 
 
 @FUZZ

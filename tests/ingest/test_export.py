@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jupyter_dsagent.ingest.export import FORMULA_PREFIXES, is_formula_like, sanitize_for_export
+from jupyter_dsagent.ingest.export import (
+    FORMULA_LEAD,
+    FORMULA_PREFIXES,
+    PLAIN_NUMBER,
+    is_formula_like,
+    sanitize_for_export,
+)
 
 
 @pytest.mark.parametrize(
@@ -87,3 +96,29 @@ def test_no_exported_string_starts_a_formula(rows: list[tuple[Any, Any]], names:
             assert both_nan or (type(exported) is type(original) and exported == original)
     for name, exported_name in zip(names, out.columns, strict=True):
         assert exported_name == ("'" + name if is_formula_like(name) else name)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(formula_heavy_text, st.text(max_size=8)), min_size=1, max_size=50))
+def test_the_rule_as_patterns_is_the_rule(texts: list[str]) -> None:
+    """Code that matches many cells at once (Arrow's RE2, for Parquet) uses FORMULA_LEAD and
+    PLAIN_NUMBER; Python's re and RE2 must both read them as is_formula_like."""
+    expected = [is_formula_like(text) for text in texts]
+    by_re = [
+        re.match(FORMULA_LEAD, text) is not None and re.fullmatch(PLAIN_NUMBER, text) is None
+        for text in texts
+    ]
+    values = pa.array(texts)
+    by_re2 = pc.and_(
+        pc.match_substring_regex(values, f"^{FORMULA_LEAD}"),
+        pc.invert(pc.match_substring_regex(values, f"^{PLAIN_NUMBER}$")),
+    ).to_pylist()
+    assert by_re == expected and by_re2 == expected
+
+
+def test_the_lead_pattern_is_exactly_the_prefixes() -> None:
+    characters = [chr(code) for code in range(0x3000)]
+    by_re = {c for c in characters if re.match(FORMULA_LEAD, c)}
+    matched = pc.match_substring_regex(pa.array(characters), f"^{FORMULA_LEAD}").to_pylist()
+    by_re2 = {c for c, hit in zip(characters, matched, strict=True) if hit}
+    assert by_re == by_re2 == set(FORMULA_PREFIXES)

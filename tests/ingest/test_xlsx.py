@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import zipfile
 from collections.abc import Mapping
 from math import nan
@@ -15,6 +17,7 @@ from defusedxml import EntitiesForbidden
 
 from jupyter_dsagent.exceptions import ArchiveError, TableError, TypeNotAllowed
 from jupyter_dsagent.ingest import xlsx
+from jupyter_dsagent.ingest.export import sanitize_for_export
 from jupyter_dsagent.ingest.limits import Limits
 from jupyter_dsagent.ingest.xlsx import inspect_xlsx, read_xlsx
 
@@ -106,6 +109,26 @@ def test_text_that_would_run_as_a_formula_is_counted_and_warned_about(tmp_path: 
     assert code == "formula_cells"
     assert message.startswith("5 cells start with =, +, -, @")
     assert "could run as formulas if exported to a spreadsheet" in message
+
+
+def test_formula_cells_are_exactly_what_an_export_would_escape(tmp_path: Path) -> None:
+    """One rule for every format: export.py's. The count used to ask ``float()``, which
+    passed "-inf", "+nan", "-1_000" and "\t5" (an export escapes them: a spreadsheet
+    could run them) and counted "-1,000" and "+1.234,5" (numbers an export leaves alone).
+    """
+    cells = ["-1,000", "+1.234,5", "-inf", "+nan", "-1_000", "\t5", "-5", "=1"]
+    escaped = sanitize_for_export(pd.DataFrame({"text": cells}))["text"]
+    expected = sum(after != before for after, before in zip(escaped, cells, strict=True))
+    rows = [["text"]] + [[value] for value in cells]
+    inspection = inspect_xlsx(workbook(tmp_path / "numbers.xlsx", rows), LIMITS)
+    assert inspection.metadata["formula_cells"] == expected == 5
+
+
+def test_inspecting_a_workbook_does_not_import_pandas() -> None:
+    """The formula rule comes from export.py, which must not pull pandas into the worker."""
+    code = "import sys, jupyter_dsagent.ingest.xlsx; print('pandas' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 class CountingRows:
