@@ -24,37 +24,10 @@ from jupyter_dsagent.ingest.load import load, resolve
 from jupyter_dsagent.ingest.pipeline import Ingestor
 
 from ..paths import SHARED_DATA
+from .manifest import PROPER_READS
 
 pytestmark = pytest.mark.slow
 
-# name in shared/data -> the proper read from its MANIFEST.md
-TABLES: dict[str, dict[str, object]] = {
-    "seaborn/titanic.csv": {},
-    "seaborn/tips.csv": {},
-    "seaborn/penguins.csv": {},
-    "seaborn/diamonds.csv": {},
-    "seaborn/mpg.csv": {},
-    "seaborn/taxis.csv": {},
-    "seaborn/iris.csv": {},
-    "seaborn/planets.csv": {},
-    "seaborn/car_crashes.csv": {},
-    "messy/spam_latin1.csv": {"encoding": "latin-1"},
-    "messy/crimedata_latin1_wide.csv": {"encoding": "latin-1", "na_values": "?"},
-    "messy/superstore_semicolon_cp1252_decimalcomma.csv": {
-        "sep": ";",
-        "decimal": ",",
-        "encoding": "cp1252",
-    },
-    "messy/AirQualityUCI_semicolon_decimalcomma.csv": {"sep": ";", "decimal": ","},
-    "messy/superstore_macroman_CR_only.csv": {"encoding": "mac_roman"},
-    "messy/superstore_utf8_bom.csv": {"encoding": "utf-8-sig"},
-    "messy/HR_attrition_utf8_bom.csv": {"encoding": "utf-8-sig"},
-    "messy/airbnb_toClean_utf8_bom.csv": {"encoding": "utf-8-sig"},
-    "messy/hotel_bookings_subset.csv": {},
-    "large/diabetic_data.csv": {"na_values": "?"},
-    "large/Skin_NonSkin.txt": {"sep": "\t", "header": None},
-    "large/IDs_mapping.csv": {},
-}
 GPS_PHOTOS = [
     "gps_nikon_DSCN0010.jpg",
     "gps_nikon_DSCN0021.jpg",
@@ -97,13 +70,13 @@ def assert_refused_cleanly(
     return caught.value
 
 
-@pytest.mark.parametrize("relative", sorted(TABLES))
+@pytest.mark.parametrize("relative", sorted(PROPER_READS))
 def test_every_shared_table_is_accepted_and_loads_like_its_proper_read(
     ingestor: Ingestor, relative: str
 ) -> None:
     path = SHARED_DATA / relative
     record = ingestor.ingest(path, path.name, actor="ada")
-    expected = pd.read_csv(path, **TABLES[relative], low_memory=False)  # type: ignore[arg-type]
+    expected = pd.read_csv(path, **PROPER_READS[relative], low_memory=False)  # type: ignore[arg-type]
     assert (record.metadata["rows"], record.metadata["columns"]) == expected.shape
     assert (ingestor.data.ready / record.path).is_file()
     loaded = load(record.id, ingestor=ingestor, actor="ada")
