@@ -58,7 +58,7 @@ def test_passwords_inside_urls_are_masked(user: str, password: str, host: str) -
         ("GET /api/kernels?token=8a7b6c5d4e3f2a1b0c9d8e7f&x=1", "8a7b6c5d4e3f2a1b0c9d8e7f"),
         ('{"api_key": "abc123def456"}', "abc123def456"),
         ("password=hunter2", "hunter2"),
-        ("id AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
+        ("id " + "AKIA" + "IOSFODNN7EXAMPLE", "IOSFODNN7EXAMPLE"),
         ("AIza" + "SyA1234567890abcdefghijklmnopqrstu", "SyA1234567890abcdefghijklmnopqrstu"),
         ("ghp_" + "a" * 36, "a" * 36),
         ("hf_" + "B" * 34, "B" * 34),

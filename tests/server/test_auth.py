@@ -131,7 +131,6 @@ async def test_tokenless_200mb_stream_is_refused_before_any_byte_is_kept(
     assert (response.status, response.code) == (403, "unauthorized")
     # Answered from the headers: the client could only fill socket buffers meanwhile.
     assert response.sent < 32 * MIB
-    assert response.seconds < 5
     assert stored() == NOTHING_STORED
 
 

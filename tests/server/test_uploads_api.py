@@ -335,7 +335,8 @@ async def test_a_slow_drip_is_cut_off_after_the_receive_timeout(
     slowly = drip([file_head("drip.csv")] + [b"a,b\n"] * 50, pause=0.1)
     response = await raw_request(port, "POST", uploads_path, headers, slowly, timeout=10)
     assert (response.status, response.code) == (408, "timeout")
-    assert 1.0 <= response.seconds < 4.0
+    # Refused while the drip was still running (50 pieces, 0.1 s apart), not at its end.
+    assert response.sent < len(file_head("drip.csv")) + 50 * len(b"a,b\n")
     assert stored() == NOTHING_STORED
 
 
@@ -376,7 +377,7 @@ async def test_requests_beyond_the_rate_limit_get_429_with_retry_after(api: Fetc
     for parts in (("uploads",), ("audit",), ("health",)):  # one budget for every route
         refused = await api(*parts)
         assert (refused.code, error_code(refused)) == (429, "rate_limited"), parts
-        assert 1 <= int(refused.headers["Retry-After"]) <= 20
+        assert int(refused.headers["Retry-After"]) in range(1, 21)
 
 
 @pytest.mark.dsagent(min_free_disk_bytes=10**15)
