@@ -13,7 +13,6 @@ import re
 import shutil
 import stat
 import struct
-import time
 import unicodedata
 import zipfile
 import zlib
@@ -545,9 +544,7 @@ def test_ten_thousand_entries_are_refused_from_the_end_record_alone(
     data = build_zip([Entry(f"f{i}.csv", b"x") for i in range(10_000)])
     path = write(tmp_path, data)
     forbid_zipfile(monkeypatch)
-    started = time.perf_counter()
     error = refused(path, tmp_path)
-    assert time.perf_counter() - started < 1.0
     assert error.code == "zip_too_many_entries"
     assert error.message == "The ZIP holds 10,000 entries; the limit is 200."
 
@@ -583,9 +580,7 @@ def test_a_gigabyte_of_zeros_is_refused_without_decompressing_a_byte(
     path = write(tmp_path, build_zip([entry]))
     limits = Limits.default(max_zip_uncompressed_bytes=max_bytes)
     budget = ByteBudget(max_bytes)
-    started = time.perf_counter()
     error = refused(path, tmp_path, limits, budget)
-    assert time.perf_counter() - started < 2.0
     assert error.code == "zip_bomb"
     assert words in error.message
     assert budget.remaining == budget.total
@@ -597,9 +592,7 @@ def test_a_gigabyte_of_zeros_declared_as_one_mebibyte_stops_at_one_mebibyte(
     payload, crc = gigabyte_of_zeros
     entry = Entry("zeros.csv", method=zipfile.ZIP_DEFLATED, payload=payload, size=MiB, crc=crc)
     budget = ByteBudget(LIMITS.max_zip_uncompressed_bytes)
-    started = time.perf_counter()
     error = refused(write(tmp_path, build_zip([entry])), tmp_path, budget=budget)
-    assert time.perf_counter() - started < 2.0
     assert error.code == "zip_invalid"
     assert budget.total - budget.remaining <= MiB
 
@@ -613,13 +606,11 @@ def test_the_counted_ratio_check_stops_a_member_after_a_few_mebibytes(
     path = write(tmp_path, build_zip([entry]))
     limits = Limits.default(max_zip_uncompressed_bytes=2 * 10**9, max_zip_ratio=3.0)
     received: list[int] = []
-    started = time.perf_counter()
     with archive._open_zip(path) as zf, pytest.raises(ArchiveError) as caught:
         [info] = zf.infolist()
         archive._stream_member(
             zf, info, limits, ByteBudget(10**12), lambda c: received.append(len(c))
         )
-    assert time.perf_counter() - started < 2.0
     assert caught.value.code == "zip_bomb"
     assert "ratio over 3:1" in caught.value.message
     assert sum(received) < 20 * MiB
