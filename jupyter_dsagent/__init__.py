@@ -10,11 +10,19 @@ from typing import Any
 
 from ._version import __version__
 
-__all__ = ["__version__", "load", "load_ipython_extension", "sanitize_for_export", "uploads"]
+__all__ = [
+    "__version__",
+    "load",
+    "load_ipython_extension",
+    "profile",
+    "sanitize_for_export",
+    "uploads",
+]
 
 # Public functions resolved on first use, so importing the package stays cheap.
 _LAZY = {
     "load": "jupyter_dsagent.api",
+    "profile": "jupyter_dsagent.profiling",
     "uploads": "jupyter_dsagent.api",
     "sanitize_for_export": "jupyter_dsagent.ingest.export",
 }

@@ -61,5 +61,6 @@ def test_importing_the_package_loads_no_heavy_dependency() -> None:
 
 def test_public_functions_resolve_lazily() -> None:
     assert callable(jupyter_dsagent.load) and callable(jupyter_dsagent.uploads)
+    assert jupyter_dsagent.profile.__module__.startswith("jupyter_dsagent.profiling")
     assert jupyter_dsagent.sanitize_for_export.__module__ == "jupyter_dsagent.ingest.export"
     assert "api" in LIBRARY_MODULES

@@ -73,7 +73,11 @@ KINDS = [
 def frames(draw: Any) -> pd.DataFrame:
     rows = draw(st.integers(0, 25))
     kinds = draw(st.lists(st.sampled_from(KINDS), max_size=6))
-    names = draw(st.lists(st.sampled_from(["a", "b", "<x>", "a b"]), min_size=len(kinds), max_size=len(kinds)))
+    names = draw(
+        st.lists(
+            st.sampled_from(["a", "b", "<x>", "a b"]), min_size=len(kinds), max_size=len(kinds)
+        )
+    )
     data = [_column(kind, draw, rows) for kind in kinds]
     frame = pd.concat(data, axis=1) if data else pd.DataFrame(index=range(rows))
     frame.columns = pd.Index(names, dtype=object)
