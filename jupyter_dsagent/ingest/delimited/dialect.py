@@ -124,7 +124,12 @@ def sniff_separator(text: str, complete: bool) -> str:
 
 
 def line_terminator(text: str) -> str:
-    """The most common line end in ``text``: ``\\n``, ``\\r\\n`` or ``\\r``."""
+    """The most common line end in ``text``: ``\\n``, ``\\r\\n`` or ``\\r``.
+
+    Line breaks inside quoted fields are cell content, not record ends; counting them
+    would let cells typed on a Mac make a CRLF file look like classic Mac OS (CR-only).
+    """
+    text = _QUOTED_FIELD.sub("", text)
     crlf = text.count("\r\n")
     counts = {"\n": text.count("\n") - crlf, "\r\n": crlf, "\r": text.count("\r") - crlf}
     return max(counts, key=lambda ending: counts[ending]) if any(counts.values()) else "\n"
@@ -142,6 +147,9 @@ def detect_decimal(records: list[list[str]], sep: str) -> str:
             elif "." in cell and _DECIMAL_POINT.fullmatch(cell):
                 point += not _THOUSANDS_ONLY.fullmatch(cell)
     return "," if comma > point else "."
+
+
+_QUOTED_FIELD = re.compile(r'"[^"]*"')
 
 
 @lru_cache(maxsize=2)
