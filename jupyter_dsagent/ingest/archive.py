@@ -636,8 +636,7 @@ def _check_output(info: zipfile.ZipInfo, written: int, limits: Limits) -> None:
     if written > limits.max_zip_uncompressed_bytes:
         raise _bomb(
             f"The ZIP entry {_show(info.orig_filename)} expands to more than "
-            f"{human_bytes(limits.max_zip_uncompressed_bytes)}; the limit is "
-            f"{human_bytes(limits.max_zip_uncompressed_bytes)}."
+            f"{human_bytes(limits.max_zip_uncompressed_bytes)}, the limit for one archive."
         )
     if _ratio_exceeded(written, info.compress_size, limits):
         raise _ratio_refusal(info, written, limits)

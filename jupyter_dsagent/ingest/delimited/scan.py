@@ -266,7 +266,8 @@ class RecordScanner:
         limit = self._limits.max_csv_field_bytes
         if length > limit:
             raise TableError(
-                f"A line or field is longer than {limit:,} bytes; the limit is {limit:,} bytes.",
+                f"A line or field is longer than {limit:,} bytes, the limit "
+                "(DSAgent.max_csv_field_bytes).",
                 code="csv_invalid",
             )
 
