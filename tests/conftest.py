@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.scripted_llm import ScriptedLLM
+
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 
@@ -33,3 +35,10 @@ def restore_package_logging() -> Iterator[None]:
     saved = (list(logger.handlers), logger.level, logger.propagate)
     yield
     logger.handlers[:], logger.level, logger.propagate = saved
+
+
+@pytest.fixture
+def scripted_llm() -> Iterator[ScriptedLLM]:
+    """A started OpenAI-compatible server on 127.0.0.1 that answers from a script."""
+    with ScriptedLLM() as llm:
+        yield llm
