@@ -1,6 +1,6 @@
 """Profile a DataFrame: ``profile(df) -> Profile`` with ``to_dict``, ``summary`` and HTML.
 
-Pure library code: pandas and numpy only (litellm is reached lazily through
+Pure library code: pandas, numpy and threadpoolctl (litellm is reached lazily through
 ``jupyter_dsagent.llm`` when a summary is counted in tokens).
 """
 

@@ -1,43 +1,54 @@
-"""Profile one column: counts, semantic type, statistics and the column's warnings.
+"""Profile one column: its semantic type, statistics and warnings, from one count.
 
-Each column is profiled from two views: ``full`` (every row, for exact counts) and
-``part`` (the uniform sample, or ``full`` again when the profile is not sampled).
+The counting itself is in ``values.py`` (one sort or one factorize per column); this
+module turns the counts into a :class:`ColumnProfile`. The cut-offs that define the
+semantic types are fixed here (changing them would change what a type means); the
+warning thresholds come from the settings (:class:`Thresholds`).
 """
 
 from __future__ import annotations
 
-import math
+import functools
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from jupyter_dsagent.ingest.export import FORMULA_PREFIXES, is_formula_like
-from jupyter_dsagent.profiling.model import ColumnProfile, Histogram, NumericStats, ProfileWarning
+from jupyter_dsagent.exceptions import BadRequest
+from jupyter_dsagent.profiling.model import ColumnProfile, NumericStats, ProfileWarning
+from jupyter_dsagent.profiling.numbers import datetime_histogram, numeric_stats, to_seconds
+from jupyter_dsagent.profiling.text import scan_strings
+from jupyter_dsagent.profiling.thresholds import Thresholds, configured_thresholds
+from jupyter_dsagent.profiling.values import CODES_MAX_LEVELS, Counted, count_values, most_frequent
 
-__all__ = ["EXACT_VALUES_MAX_ROWS", "profile_column"]
+__all__ = ["FIXED_THRESHOLDS", "ColumnResult", "build_column", "profile_column"]
 
-#: Distinct counts and top values are exact (counted over every row) up to this many
-#: rows; longer *sampled* columns get a GEE estimate from the sample instead.
-EXACT_VALUES_MAX_ROWS = 1_000_000
-HIST_BINS = 20
-TOP_VALUES = 5
-TOP_VALUE_CHARS = 200
 INT_CODED_MAX_DISTINCT = 20
 CATEGORICAL_MAX_DISTINCT = 50
 CATEGORICAL_MAX_SHARE = 0.05
-IDENTIFIER_MIN_ROWS = 50
-HIGH_MISSING_SHARE = 0.5
-HIGH_CARDINALITY_MIN = 50
-HIGH_CARDINALITY_SHARE = 0.5
-SKEW_LIMIT = 2.0
+#: An all-distinct text column is an identifier only if fewer of its values hold a space.
+IDENTIFIER_MAX_SPACED_SHARE = 0.05
 AS_TEXT_SHARE = 0.95
 #: How many of the most frequent distinct strings are parsed for numbers_as_text and
 #: datetime_as_text (shares are weighted by their counts).
 AS_TEXT_PROBE = 1000
-QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+MIXED_TYPES_PROBE = 10_000
+
+#: The fixed cut-offs, reported in ``Profile.thresholds`` next to the settings.
+FIXED_THRESHOLDS: dict[str, float | int] = {
+    "integer_coded_max_distinct": INT_CODED_MAX_DISTINCT,
+    "categorical_max_distinct": CATEGORICAL_MAX_DISTINCT,
+    "categorical_max_share": CATEGORICAL_MAX_SHARE,
+    "high_cardinality_min_distinct": CATEGORICAL_MAX_DISTINCT,
+    "identifier_max_spaced_share": IDENTIFIER_MAX_SPACED_SHARE,
+    "as_text_share": AS_TEXT_SHARE,
+    "as_text_probe_values": AS_TEXT_PROBE,
+    "association_max_distinct": CODES_MAX_LEVELS,
+}
 
 # ISO dates (optionally with a time) and d/m/y or m/d/y with '/', '-' or '.'.
 _DATE_LIKE = (
@@ -50,100 +61,15 @@ _MIXED = {"mixed", "mixed-integer"}
 _NUMBERISH = {"integer", "floating", "mixed-integer-float", "decimal"}
 
 
-def _kind(dtype: Any) -> str:
-    if isinstance(dtype, pd.CategoricalDtype):
-        return "category"
-    if ptypes.is_bool_dtype(dtype):
-        return "bool"
-    if ptypes.is_datetime64_any_dtype(dtype):
-        return "datetime"
-    if ptypes.is_timedelta64_dtype(dtype):
-        return "timedelta"
-    if ptypes.is_numeric_dtype(dtype) and not ptypes.is_complex_dtype(dtype):
-        return "number"
-    return "object"
+@functools.cache
+def _formula_rule() -> tuple[np.ndarray, Callable[[str], bool]]:
+    """The export's formula rule: its lead code points and the full check.
 
+    Imported on first use so that importing the profiler does not import ingestion.
+    """
+    from jupyter_dsagent.ingest.export import FORMULA_PREFIXES, is_formula_like
 
-def _clip(text: str, limit: int = TOP_VALUE_CHARS) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _value_counts(series: pd.Series) -> pd.Series:
-    try:
-        counts = series.value_counts(dropna=True, sort=False)
-    except TypeError:  # unhashable cells (lists, dicts): count their repr instead
-        counts = series.dropna().map(repr).value_counts(sort=False)
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        counts = counts[counts > 0]  # unobserved categories are listed with count 0
-    return counts
-
-
-def _most_frequent(counts: pd.Series, n: int) -> pd.Series:
-    """The ``n`` largest counts, largest first; cheaper than sorting all of them."""
-    values = counts.to_numpy(dtype="int64")
-    positions = np.arange(len(values))
-    if len(values) > n:  # partition first: O(len) instead of a full sort
-        positions = np.argpartition(-values, n - 1)[:n]
-    ranked = positions[np.lexsort((positions, -values[positions]))]
-    return counts.iloc[ranked]
-
-
-def _gee_estimate(counts: pd.Series, population: int) -> int:
-    """Guaranteed-error estimator of distinct values: sqrt(N/n)·f1 + (d - f1)."""
-    seen = int(counts.sum())
-    if seen == 0:
-        return 0
-    singletons = int((counts == 1).sum())
-    estimate = math.sqrt(population / seen) * singletons + (len(counts) - singletons)
-    return int(min(population, max(len(counts), round(estimate))))
-
-
-def _as_float(series: pd.Series, kind: str) -> np.ndarray:
-    if kind == "timedelta":
-        series = series.dt.total_seconds()
-    return np.asarray(series.to_numpy(dtype="float64", na_value=np.nan), dtype="float64")
-
-
-def _numeric_stats(values: np.ndarray, distinct: int) -> NumericStats:
-    values = values[~np.isnan(values)]
-    finite = values[np.isfinite(values)]
-    infinite = int(values.size - finite.size)
-    if finite.size == 0:
-        return NumericStats(None, None, None, None, {}, None, infinite, False, None)
-    with np.errstate(all="ignore"):  # overflow to inf is reported as None, on purpose
-        low, high = float(finite.min()), float(finite.max())
-        mean = float(finite.mean())
-        std = float(finite.std(ddof=1)) if finite.size > 1 else None
-        centred = finite - mean
-        m2 = float(np.mean(centred * centred))
-        m3 = float(np.mean(centred * centred * centred))
-        skew = m3 / m2**1.5 if m2 > 0 and math.isfinite(m2) and math.isfinite(m3) else None
-        quantiles = np.quantile(finite, QUANTILES)
-        integer_valued = bool(np.all(finite == np.floor(finite)))
-        histogram = None
-        if low == high:
-            histogram = Histogram((low, high), (int(finite.size),))
-        elif math.isfinite(high - low):
-            try:
-                counts, edges = np.histogram(
-                    finite, bins=max(1, min(HIST_BINS, distinct)), range=(low, high)
-                )
-                histogram = Histogram(tuple(float(e) for e in edges), tuple(int(c) for c in counts))
-            except ValueError:  # a range too narrow for the bins in float64
-                histogram = None
-    return NumericStats(
-        min=low,
-        max=high,
-        mean=mean,
-        std=std,
-        quantiles={
-            f"{round(q * 100)}%": float(v) for q, v in zip(QUANTILES, quantiles, strict=True)
-        },
-        skew=skew,
-        infinite=infinite,
-        integer_valued=integer_valued,
-        histogram=histogram,
-    )
+    return np.array([ord(p) for p in FORMULA_PREFIXES], dtype="int64"), is_formula_like
 
 
 def _weighted_share(mask: np.ndarray, weights: np.ndarray) -> float:
@@ -151,25 +77,29 @@ def _weighted_share(mask: np.ndarray, weights: np.ndarray) -> float:
     return float(weights[mask].sum()) / total if total else 0.0
 
 
+@dataclass
+class ColumnResult:
+    """A column's profile, its warnings, and what the frame-wide steps reuse."""
+
+    profile: ColumnProfile
+    warnings: list[ProfileWarning]
+    row_key: np.ndarray
+    part_codes: np.ndarray | None
+
+
 class _Column:
-    """Builds one ColumnProfile and its warnings."""
+    """Builds one ColumnProfile and its warnings from a :class:`Counted`."""
 
     def __init__(
-        self, full: pd.Series, part: pd.Series, position: int, name: str, sampled: bool
+        self, series: pd.Series, counted: Counted, position: int, name: str, limits: Thresholds
     ) -> None:
-        self.full, self.part = full, part
-        self.position, self.name = position, name
-        self.kind = _kind(full.dtype)
+        self.series, self.counted = series, counted
+        self.position, self.name, self.limits = position, name, limits
         self.warnings: list[ProfileWarning] = []
-        self.rows = len(full)
-        self.missing = int(full.isna().sum())
+        self.rows = len(series)
+        self.missing = counted.missing
         self.count = self.rows - self.missing
-        self.values_exact = not sampled or self.rows <= EXACT_VALUES_MAX_ROWS
-        self.counts = _value_counts(full if self.values_exact else part)
-        if self.values_exact:
-            self.distinct = len(self.counts)
-        else:
-            self.distinct = _gee_estimate(self.counts, self.count)
+        self.distinct = counted.distinct
         self.inferred = "empty"
         self.spaced_share = 1.0
         self.extra: dict[str, Any] = {}
@@ -178,9 +108,10 @@ class _Column:
         self.warnings.append(ProfileWarning(code, message, self.name, self.position))
 
     def build(self) -> ColumnProfile:
+        limits = self.limits
         semantic = self._semantic()
         share = self.missing / self.rows if self.rows else 0.0
-        if self.rows and share >= HIGH_MISSING_SHARE:
+        if self.rows and share >= limits.profile_high_missing_share:
             self.warn("high_missing", f"{share:.0%} of values are missing")
         if semantic == "constant":
             self.warn("constant", "a single distinct value")
@@ -188,8 +119,8 @@ class _Column:
             self.warn("possible_id", "every value is distinct: looks like an identifier")
         elif (
             semantic in ("categorical", "text")
-            and self.distinct > HIGH_CARDINALITY_MIN
-            and self.distinct > HIGH_CARDINALITY_SHARE * max(self.count, 1)
+            and self.distinct > CATEGORICAL_MAX_DISTINCT
+            and self.distinct > limits.profile_high_cardinality_share * max(self.count, 1)
         ):
             self.warn("high_cardinality", f"{self.distinct} distinct values")
         numeric = self.extra.get("numeric")
@@ -197,50 +128,58 @@ class _Column:
             semantic == "numeric"
             and numeric is not None
             and numeric.skew is not None
-            and abs(numeric.skew) > SKEW_LIMIT
+            and abs(numeric.skew) > limits.profile_skew_limit
         ):
             self.warn("skewed", f"skewness {numeric.skew:.1f}")
-        top = tuple(
-            (_clip(str(v)), int(c)) for v, c in _most_frequent(self.counts, TOP_VALUES).items()
-        )
         return ColumnProfile(
             position=self.position,
             name=self.name,
-            dtype=str(self.full.dtype),
+            dtype=str(self.series.dtype),
             semantic_type=semantic,
             count=self.count,
             missing=self.missing,
             missing_share=share,
             distinct=self.distinct,
-            values_exact=self.values_exact,
-            top_values=top,
+            values_exact=self.counted.exact,
+            top_values=self.counted.top,
             **self.extra,
         )
 
+    def _statistics(self) -> None:
+        counted = self.counted
+        ordered = counted.part_sorted
+        if counted.kind == "number" and ordered is not None:
+            integral = ordered.dtype.kind in "iu"
+            floats = ordered.astype("float64", copy=False)
+            self.extra["numeric"] = numeric_stats(floats, self.distinct, integral=integral)
+        elif counted.kind == "timedelta" and ordered is not None:
+            seconds = to_seconds(ordered, counted.unit)
+            self.extra["numeric"] = numeric_stats(seconds, self.distinct, integral=False)
+        elif counted.kind == "datetime" and ordered is not None:
+            if counted.span is not None:
+                self.extra["datetime_min"], self.extra["datetime_max"] = counted.span
+            self.extra["datetime_histogram"] = datetime_histogram(
+                ordered, counted.unit, self.distinct
+            )
+        elif counted.kind in ("object", "category") and counted.uniques is not None:
+            self._object_details(counted.uniques, counted.weights)
+
     def _semantic(self) -> str:
-        if self.kind in ("number", "timedelta"):
-            values = _as_float(self.part, self.kind)
-            self.extra["numeric"] = _numeric_stats(values, self.distinct)
-        elif self.kind == "datetime":
-            present = self.full.dropna()
-            if len(present):
-                self.extra["datetime_min"] = str(present.min())
-                self.extra["datetime_max"] = str(present.max())
-        else:
-            self._object_details()
+        self._statistics()
+        kind = self.counted.kind
         if self.count == 0:
             return "empty"
         if self.distinct == 1:
             return "constant"
-        if self.kind == "bool" or self.inferred == "boolean":
+        if kind == "bool" or self.inferred == "boolean":
             return "boolean"
-        if self.kind == "datetime" or self.inferred in ("datetime", "datetime64", "date"):
+        if kind == "datetime" or self.inferred in ("datetime", "datetime64", "date"):
             return "datetime"
-        if self.kind == "timedelta":
+        if kind == "timedelta":
             return "numeric"
-        if self.kind == "number":
+        if kind == "number":
             return self._number_semantic()
-        if self.kind == "category":
+        if kind == "category":
             return "categorical"
         if self.inferred in _NUMBERISH:
             return "numeric"
@@ -251,51 +190,51 @@ class _Column:
         integral = numeric.integer_valued and numeric.infinite == 0
         if integral and self.distinct <= INT_CODED_MAX_DISTINCT and self.distinct * 2 <= self.count:
             return "integer-coded categorical"
-        if integral and self.distinct == self.count and self.count >= IDENTIFIER_MIN_ROWS:
+        identifier_rows = self.limits.profile_identifier_min_rows
+        if integral and self.distinct == self.count and self.count >= identifier_rows:
             return "identifier"
         return "numeric"
 
     def _text_semantic(self) -> str:
         if self.inferred in _STRINGISH:
-            all_distinct = self.distinct == self.count and self.count >= IDENTIFIER_MIN_ROWS
-            if all_distinct and self.spaced_share < 0.05:
+            identifier_rows = self.limits.profile_identifier_min_rows
+            all_distinct = self.distinct == self.count and self.count >= identifier_rows
+            if all_distinct and self.spaced_share < IDENTIFIER_MAX_SPACED_SHARE:
                 return "identifier"
         small = self.distinct <= CATEGORICAL_MAX_DISTINCT
         if small or self.distinct <= CATEGORICAL_MAX_SHARE * self.count:
             return "categorical"
         return "text"
 
-    def _object_details(self) -> None:
+    def _object_details(self, values: np.ndarray, weights: np.ndarray | None) -> None:
         """Types, lengths and text checks over the distinct values, weighted by counts."""
-        values = pd.Series(np.asarray(self.counts.index, dtype=object), dtype=object)
-        weights = self.counts.to_numpy(dtype="int64")
+        weights = np.ones(len(values), dtype="int64") if weights is None else weights
         self.inferred = ptypes.infer_dtype(values, skipna=True)
         if self.inferred in _MIXED:
-            probe = pd.Series(np.asarray(_most_frequent(self.counts, 10_000).index, dtype=object))
-            kinds = probe.map(lambda v: type(v).__name__).value_counts()
+            probe = values[most_frequent(weights, MIXED_TYPES_PROBE)]
+            kinds = pd.Series([type(v).__name__ for v in probe]).value_counts()
             self.extra["value_types"] = {str(k): int(v) for k, v in kinds.items()}
             if len(kinds) > 1:  # "mixed" also covers one type pandas does not know
                 listed = ", ".join(str(k) for k in kinds.index[:5])
                 self.warn("mixed_types", f"values of several Python types: {listed}")
         if self.inferred not in _STRINGISH or not len(values):
             return
-        lengths = values.str.len().to_numpy(dtype="int64")
-        self.extra["length_min"] = int(lengths.min())
-        self.extra["length_max"] = int(lengths.max())
-        self.extra["length_mean"] = float((lengths * weights).sum() / weights.sum())
-        if self.distinct == self.count:  # only identifiers need it
-            spaced = values.str.contains(" ", regex=False).to_numpy(dtype=bool)
-            self.spaced_share = _weighted_share(spaced, weights)
+        scan = scan_strings(values)
+        self.extra["length_min"] = int(scan.lengths.min())
+        self.extra["length_max"] = int(scan.lengths.max())
+        self.extra["length_mean"] = float(np.einsum("i,i->", scan.lengths, weights) / weights.sum())
+        self.spaced_share = _weighted_share(scan.spaced, weights)
         # The export rule itself, on the few values that start like a formula.
-        leads = values.str.startswith(FORMULA_PREFIXES).to_numpy(dtype=bool)
-        if leads.any():
-            formula = np.fromiter((is_formula_like(v) for v in values[leads]), dtype=bool)
-            n = int(weights[leads][formula].sum())
+        leads_at, is_formula_like = _formula_rule()
+        leads = np.flatnonzero(np.isin(scan.first, leads_at))
+        if leads.size:
+            formula = np.fromiter((is_formula_like(values[i]) for i in leads), dtype=bool)
+            n = int(weights[leads[formula]].sum())
             if n:
                 self.warn("formula_like_values", f"{n} cells a spreadsheet could run as formulas")
-        frequent = _most_frequent(self.counts, AS_TEXT_PROBE)
-        probe = pd.Series(np.asarray(frequent.index, dtype=object), dtype=object)
-        probe_weights = frequent.to_numpy(dtype="int64")
+        frequent = most_frequent(weights, AS_TEXT_PROBE)
+        probe = pd.Series(values[frequent], dtype=object)
+        probe_weights = weights[frequent]
         numbers = pd.to_numeric(probe.str.strip(), errors="coerce").notna().to_numpy(dtype=bool)
         if _weighted_share(numbers, probe_weights) >= AS_TEXT_SHARE:
             self.warn("numbers_as_text", "text that parses as numbers")
@@ -306,10 +245,48 @@ class _Column:
             self.warn("datetime_as_text", "text that looks like dates")
 
 
+def build_column(
+    series: pd.Series,
+    take: np.ndarray | None,
+    *,
+    position: int,
+    name: str,
+    limits: Thresholds,
+    exact: bool,
+    codes_levels: int,
+) -> ColumnResult:
+    """Profile one column; ``take`` holds the sampled row positions (None: every row).
+
+    ``codes_levels``: keep the sample's per-row codes when the column has at most this
+    many distinct values (for associations and the leakage check).
+    """
+    counted = count_values(series, take, exact=exact, codes_levels=codes_levels)
+    column = _Column(series, counted, position, name, limits)
+    built = column.build()
+    return ColumnResult(built, column.warnings, counted.row_key, counted.part_codes)
+
+
 def profile_column(
     full: pd.Series, part: pd.Series, *, position: int, name: str, sampled: bool
 ) -> tuple[ColumnProfile, list[ProfileWarning]]:
-    """Profile one column; returns the profile and the column's warnings."""
-    column = _Column(full, part, position, name, sampled)
-    built = column.build()
-    return built, column.warnings
+    """Profile one column on its own, with the configured thresholds.
+
+    For callers outside the profiler (AutoML's task detection). When ``sampled``,
+    ``part`` holds rows of ``full``, found by their index labels (which must be unique).
+    """
+    take = None
+    if sampled and part is not full:
+        found = full.index.get_indexer(part.index) if full.index.is_unique else None
+        if found is None or (found < 0).any():
+            raise BadRequest("part must hold rows of full, and full a unique index")
+        take = np.sort(found)
+    result = build_column(
+        full,
+        take,
+        position=position,
+        name=name,
+        limits=configured_thresholds(),
+        exact=True,
+        codes_levels=0,
+    )
+    return result.profile, result.warnings

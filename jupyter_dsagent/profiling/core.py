@@ -1,25 +1,31 @@
-"""``profile(df)``: sample, profile every column, then the frame-wide findings."""
+"""``profile(df)``: sample, profile every column in one pass, then the frame findings."""
 
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from jupyter_dsagent.exceptions import BadRequest, NotFoundError
+from jupyter_dsagent.profiling.association import cramers_v_matrix
 from jupyter_dsagent.profiling.cache import ProfileCache, fingerprint
-from jupyter_dsagent.profiling.columns import profile_column
+from jupyter_dsagent.profiling.columns import FIXED_THRESHOLDS, build_column
 from jupyter_dsagent.profiling.correlation import pearson
 from jupyter_dsagent.profiling.model import ColumnProfile, Profile, ProfileWarning
-from jupyter_dsagent.profiling.target import target_hint
+from jupyter_dsagent.profiling.rowhash import RowHasher
+from jupyter_dsagent.profiling.target import LEAK_MAX_GROUP_SHARE, TARGET_THRESHOLDS, target_hint
+from jupyter_dsagent.profiling.thresholds import Thresholds, configured_thresholds
+from jupyter_dsagent.profiling.values import CODES_MAX_LEVELS
 
-__all__ = ["CORRELATION_MAX_COLUMNS", "clear_cache", "profile"]
+if TYPE_CHECKING:
+    from jupyter_dsagent.config import DSAgent
 
-#: Pearson correlations are computed between the first this-many numeric columns.
-CORRELATION_MAX_COLUMNS = 50
-_HASH_MULTIPLIER = np.uint64(0x100000001B3)  # the 64-bit FNV prime
+__all__ = ["clear_cache", "profile"]
+
 _CORRELATED = ("numeric", "integer-coded categorical")
+_ASSOCIATED = ("categorical", "boolean", "integer-coded categorical")
 _cache = ProfileCache()
 
 
@@ -50,29 +56,14 @@ def _target_position(labels: pd.Index, names: list[str], target: Hashable) -> in
     raise NotFoundError(f"no column named {target!r} to use as the target")
 
 
-def _column_hash(column: pd.Series) -> np.ndarray:
-    try:
-        hashed = pd.util.hash_pandas_object(column, index=False, categorize=False)
-    except (TypeError, ValueError):  # cells hash_pandas_object cannot handle: hash text
-        hashed = pd.util.hash_pandas_object(column.astype(str), index=False, categorize=False)
-    return np.asarray(hashed.to_numpy(), dtype="uint64")
-
-
-def _duplicate_rows(frame: pd.DataFrame) -> int:
-    """Rows equal to an earlier row, by a 64-bit hash of each row built column by column
-    (memory: a few arrays of one uint64 per row, not one per cell)."""
-    if frame.shape[0] < 2 or frame.shape[1] == 0:
-        return 0
-    rows = np.zeros(frame.shape[0], dtype="uint64")
-    for position in range(frame.shape[1]):
-        rows *= _HASH_MULTIPLIER  # wraps around modulo 2**64, as intended
-        rows ^= _column_hash(frame[position])
-    rows.sort()  # sorting in place needs no hashtable: equal hashes become neighbours
-    return int(np.count_nonzero(rows[1:] == rows[:-1]))
+def _rounded(matrix: np.ndarray) -> tuple[tuple[float | None, ...], ...]:
+    return tuple(
+        tuple(round(float(v), 4) if np.isfinite(v) else None for v in row) for row in matrix
+    )
 
 
 def _correlations(
-    part: pd.DataFrame, columns: tuple[ColumnProfile, ...]
+    part: pd.DataFrame, columns: tuple[ColumnProfile, ...], limit: int
 ) -> tuple[tuple[str, ...], tuple[tuple[float | None, ...], ...]]:
     chosen = [
         c
@@ -80,15 +71,12 @@ def _correlations(
         if c.semantic_type in _CORRELATED
         and c.numeric is not None
         and not c.dtype.startswith("timedelta")
-    ][:CORRELATION_MAX_COLUMNS]
+    ][:limit]
     if len(chosen) < 2 or len(part) < 3:
         return (), ()
     centres = [c.numeric.mean if c.numeric.mean is not None else 0.0 for c in chosen if c.numeric]
     corr = pearson(part, [c.position for c in chosen], centres)
-    rounded = tuple(
-        tuple(round(float(v), 4) if np.isfinite(v) else None for v in row) for row in corr
-    )
-    return tuple(c.name for c in chosen), rounded
+    return tuple(c.name for c in chosen), _rounded(corr)
 
 
 def profile(
@@ -96,11 +84,15 @@ def profile(
     *,
     target: Hashable | None = None,
     sample: int | bool | None = None,
-    sample_threshold: int = 100_000,
+    settings: DSAgent | None = None,
     seed: int = 0,
     use_cache: bool = True,
 ) -> Profile:
     """Profile a DataFrame: per-column statistics, frame findings and warnings.
+
+    Each column is read once: numbers, dates and durations are sorted once, text is
+    factorized once, and that single count gives missing and distinct counts, top
+    values, quantiles, histograms, the duplicate-row hash and the association codes.
 
     Parameters
     ----------
@@ -112,16 +104,17 @@ def profile(
         Label (or ``str`` of the label) of the column to predict; adds the task
         (binary / multiclass / regression) and leakage candidates.
     sample : None, False or int
-        ``None`` samples ``sample_threshold`` rows when the frame is longer, ``False``
-        never samples, an int samples that many rows. Sampling is uniform without
-        replacement, seeded by ``seed``. Row and missing counts stay exact.
-    sample_threshold : int
-        Row count above which ``sample=None`` samples (``DSAgent.sample_threshold_rows``).
+        ``None`` samples ``DSAgent.sample_threshold_rows`` rows when the frame is longer,
+        ``False`` never samples, an int samples that many rows. Sampling is uniform
+        without replacement, seeded by ``seed``. Row and missing counts stay exact.
+    settings : DSAgent, optional
+        Where limits and thresholds come from; by default the Jupyter config and the
+        ``DSAGENT_*`` environment, as the kernel reads them (built once, then cached).
     seed : int
         Seed of the sample.
     use_cache : bool
-        Return the cached profile of an unchanged frame (see ``profiling.cache`` for what
-        the fingerprint can miss).
+        Return the cached profile of an unchanged frame (recognised by a content
+        fingerprint, see ``profiling.cache``).
 
     Returns
     -------
@@ -131,11 +124,12 @@ def profile(
         df = df.to_frame()
     if not isinstance(df, pd.DataFrame):
         raise BadRequest(f"profile() takes a pandas DataFrame, not {type(df).__name__}")
+    limits = configured_thresholds() if settings is None else Thresholds.from_settings(settings)
     rows, width = df.shape
-    size = _sample_size(rows, sample, sample_threshold)
+    size = _sample_size(rows, sample, limits.sample_threshold_rows)
     key = None
     if use_cache:
-        key = (fingerprint(df), repr(target), size, seed)
+        key = (fingerprint(df), repr(target), size, seed, limits)
         cached = _cache.get(key)
         if cached is not None:
             return cached
@@ -144,34 +138,63 @@ def profile(
     frame = df.copy(deep=False)
     frame.columns = pd.RangeIndex(width)
     sampled = size < rows
-    part = frame
+    take = None
     if sampled:
-        rng = np.random.default_rng(seed)
-        part = frame.iloc[np.sort(rng.choice(rows, size=size, replace=False))]
+        take = np.sort(np.random.default_rng(seed).choice(rows, size=size, replace=False))
+    exact = not sampled or rows <= limits.profile_exact_distinct_rows
+    hasher = RowHasher(rows) if rows > 1 and width else None
+    # The leakage check groups rows by each column's values, up to this many groups.
+    leak_levels = 0 if target_at is None else int(LEAK_MAX_GROUP_SHARE * size)
     profiles: list[ColumnProfile] = []
     warnings: list[ProfileWarning] = []
+    associated: list[tuple[ColumnProfile, np.ndarray]] = []
+    known_codes: dict[int, np.ndarray] = {}
     for position in range(width):
-        column, found = profile_column(
+        room = len(associated) < limits.profile_association_max_columns
+        result = build_column(
             frame[position],
-            part[position],
+            take,
             position=position,
             name=names[position],
-            sampled=sampled,
+            limits=limits,
+            exact=exact,
+            codes_levels=max(CODES_MAX_LEVELS if room else 0, leak_levels),
         )
+        column, codes = result.profile, result.part_codes
+        if hasher is not None:
+            if column.values_exact and column.missing == 0 and column.distinct == rows:
+                hasher = None  # rows that differ in one column are never duplicates
+            else:
+                hasher.add(result.row_key)
+        if codes is not None:
+            few = column.distinct <= CODES_MAX_LEVELS
+            if room and few and column.semantic_type in _ASSOCIATED:
+                associated.append((column, codes))
+            if target_at is not None:
+                known_codes[position] = codes
         profiles.append(column)
-        warnings += found
+        warnings += result.warnings
+        del result
     columns = tuple(profiles)
-    duplicates = _duplicate_rows(frame)
+    duplicates = hasher.duplicates() if hasher is not None else 0
+    del hasher
     if duplicates:
         warnings.append(
             ProfileWarning("duplicate_rows", f"{duplicates} rows repeat an earlier row")
         )
+    part = frame if take is None else frame.iloc[take]
     hint = None
     if target_at is not None:
-        hint, found = target_hint(part, columns, target_at)
+        hint, found = target_hint(part, columns, target_at, limits=limits, codes=known_codes)
+        del known_codes
         warnings += found
-    correlation_columns, correlation_matrix = _correlations(part, columns)
-    result = Profile(
+    correlation_columns, correlation_matrix = _correlations(
+        part, columns, limits.profile_correlation_max_columns
+    )
+    association_matrix: tuple[tuple[float | None, ...], ...] = ()
+    if len(associated) > 1:
+        association_matrix = _rounded(cramers_v_matrix([codes for _, codes in associated]))
+    result_profile = Profile(
         rows=rows,
         columns=columns,
         sampled=sampled,
@@ -181,9 +204,12 @@ def profile(
         duplicate_rows=duplicates,
         correlation_columns=correlation_columns,
         correlation_matrix=correlation_matrix,
+        association_columns=tuple(c.name for c, _ in associated) if association_matrix else (),
+        association_matrix=association_matrix,
         warnings=tuple(warnings),
         target=hint,
+        thresholds={**limits.as_dict(), **FIXED_THRESHOLDS, **TARGET_THRESHOLDS},
     )
     if key is not None:
-        _cache.put(key, result)
-    return result
+        _cache.put(key, result_profile)
+    return result_profile

@@ -1,4 +1,5 @@
-"""``Profile._repr_html_``: a compact table with inline SVG histogram sparklines.
+"""``Profile._repr_html_``: a compact table with inline SVG histogram sparklines
+(numbers, durations and dates over time).
 
 No scripts and no external assets; colours come from ``currentColor`` and JupyterLab's
 CSS variables (with fallbacks), so the table reads in light and dark themes. Every piece
@@ -80,7 +81,8 @@ def render_html(profile: Profile) -> str:
     )
     rows = []
     for column in profile.columns[:HTML_MAX_COLUMNS]:
-        histogram = column.numeric.histogram if column.numeric is not None else None
+        numeric = column.numeric
+        histogram = numeric.histogram if numeric is not None else column.datetime_histogram
         cells = (
             escape(column.name),
             escape(column.dtype),

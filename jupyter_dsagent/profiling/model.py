@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
@@ -74,7 +75,9 @@ def json_safe(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Histogram:
-    """Equal-width bins over the finite values: ``len(edges) == len(counts) + 1``."""
+    """Equal-width bins: ``len(edges) == len(counts) + 1``; the last bin includes its
+    right edge. Numbers: over the finite values; dates: edges in seconds since the Unix
+    epoch (UTC)."""
 
     edges: tuple[float, ...]
     counts: tuple[int, ...]
@@ -110,10 +113,12 @@ class ColumnProfile:
     """Profile of the column at ``position``; ``name`` is ``str`` of its label.
 
     ``missing`` and ``count`` are exact. ``distinct`` and ``top_values`` are exact when
-    ``values_exact`` (always unless the frame is sampled and longer than the exact
-    bound); otherwise they come from the sample and ``distinct`` is an estimate.
-    Numeric, datetime and length statistics come from the sample when the profile is
-    sampled.
+    ``values_exact`` (always unless the frame is sampled and a number, date or duration
+    column is longer than ``profile_exact_distinct_rows``); otherwise they come from the
+    sample and ``distinct`` is a GEE estimate. ``datetime_min``/``datetime_max`` are
+    exact; numeric, datetime-histogram and length statistics come from the sample when
+    the profile is sampled. Ties among top values: smaller value first for numbers,
+    dates and durations, first seen first otherwise.
     """
 
     position: int
@@ -129,6 +134,7 @@ class ColumnProfile:
     numeric: NumericStats | None = None
     datetime_min: str | None = None
     datetime_max: str | None = None
+    datetime_histogram: Histogram | None = None
     length_min: int | None = None
     length_mean: float | None = None
     length_max: int | None = None
@@ -146,6 +152,16 @@ class TargetHint:
     leakage_candidates: tuple[str, ...] = ()
 
 
+#: Summaries already rendered, by (id of a live profile, budget, model): a profile never
+#: changes, and counting tokens is the costly part of rendering one.
+_SUMMARIES: dict[tuple[int, int, str], str] = {}
+
+
+def _forget_summaries(profile_id: int) -> None:
+    for key in [k for k in _SUMMARIES if k[0] == profile_id]:
+        _SUMMARIES.pop(key, None)
+
+
 @dataclass(frozen=True)
 class Profile:
     """The profile of one DataFrame, as returned by :func:`profile`.
@@ -153,7 +169,13 @@ class Profile:
     ``rows`` and every column's ``missing`` are exact even when ``sampled``; statistics
     marked so in :class:`ColumnProfile` come from ``sample_rows`` uniformly drawn rows.
     ``memory_bytes`` is shallow (``deep=False``): object cells count as pointers only.
-    ``duplicate_rows`` is counted over all rows by 64-bit row hashes.
+    ``duplicate_rows`` is counted over all rows by 64-bit row hashes (and is 0 without
+    hashing when one column has a distinct value in every row).
+    ``correlation_matrix`` holds pairwise-complete Pearson r between numeric columns;
+    ``association_matrix`` holds Cramer's V (0 to 1, missing values left out) between
+    categorical and boolean columns with few distinct values. ``thresholds`` names every
+    limit and threshold the profile used: ``DSAgent`` settings by their trait name, and
+    the fixed cut-offs of the semantic types.
     """
 
     rows: int
@@ -165,8 +187,11 @@ class Profile:
     duplicate_rows: int
     correlation_columns: tuple[str, ...] = ()
     correlation_matrix: tuple[tuple[float | None, ...], ...] = ()
+    association_columns: tuple[str, ...] = ()
+    association_matrix: tuple[tuple[float | None, ...], ...] = ()
     warnings: tuple[ProfileWarning, ...] = ()
     target: TargetHint | None = None
+    thresholds: dict[str, float | int] = field(default_factory=dict)
 
     @property
     def n_columns(self) -> int:
@@ -191,7 +216,14 @@ class Profile:
         """
         from jupyter_dsagent.profiling.summary import render_summary
 
-        return render_summary(self, max_tokens=max_tokens, model=model)
+        key = (id(self), max_tokens, model)
+        text = _SUMMARIES.get(key)
+        if text is None:
+            text = render_summary(self, max_tokens=max_tokens, model=model)
+            if not any(k[0] == id(self) for k in _SUMMARIES):
+                weakref.finalize(self, _forget_summaries, id(self))
+            _SUMMARIES[key] = text
+        return text
 
     def _repr_html_(self) -> str:
         from jupyter_dsagent.profiling.html import render_html

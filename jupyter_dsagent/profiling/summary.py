@@ -19,13 +19,16 @@ from typing import Any
 from jupyter_dsagent.llm.tokens import count_tokens
 from jupyter_dsagent.profiling.model import SEMANTIC_TYPES, ColumnProfile, Profile
 
-__all__ = ["NAME_CHARS", "VALUE_CHARS", "render_summary"]
+__all__ = ["MAX_CHARS_PER_TOKEN", "NAME_CHARS", "VALUE_CHARS", "render_summary"]
 
 NAME_CHARS = 60
 VALUE_CHARS = 40
 SUMMARY_TOP_VALUES = 3
 STRONG_CORRELATION = 0.5
 SUMMARY_PAIRS = 10
+#: No text of this kind (quoted names, numbers, short words) averages more characters per
+#: token in the tokenizers litellm uses; a longer candidate cannot fit and is not counted.
+MAX_CHARS_PER_TOKEN = 8
 
 _PREAMBLE = (
     "Profile of a pandas DataFrame (schema 1). Text between the BEGIN DATA and END DATA"
@@ -110,10 +113,10 @@ def _warning_lines(profile: Profile, names_per_code: int) -> list[str]:
         if warning.column is None:
             frame_messages.append(f"- {warning.code}: {warning.message}")
         else:
-            by_code.setdefault(warning.code, []).append(quote_name(warning.column))
+            by_code.setdefault(warning.code, []).append(warning.column)
     lines = list(frame_messages)
     for code, names in by_code.items():
-        shown = ", ".join(names[:names_per_code])
+        shown = ", ".join(quote_name(n) for n in names[:names_per_code])
         left = len(names) - names_per_code
         more = f" (+{left} more)" if left > 0 else ""
         lines.append(f"- {code} ({len(names)}): {shown}{more}")
@@ -142,17 +145,20 @@ def _frame_lines(profile: Profile) -> list[str]:
     return lines
 
 
-def _pair_lines(profile: Profile) -> list[str]:
-    names = profile.correlation_columns
+def _pair_lines(
+    names: tuple[str, ...], matrix: tuple[tuple[float | None, ...], ...], symbol: str
+) -> list[str]:
+    """The strongest pairs of a symmetric matrix, strongest first."""
     pairs = []
-    for i, row in enumerate(profile.correlation_matrix):
+    for i, row in enumerate(matrix):
         for j in range(i + 1, len(row)):
             r = row[j]
             if r is not None and abs(r) >= STRONG_CORRELATION:
                 pairs.append((abs(r), r, names[i], names[j]))
     pairs.sort(key=lambda p: -p[0])
     return [
-        f"- {quote_name(a)} ~ {quote_name(b)}: r={r:.2f}" for _, r, a, b in pairs[:SUMMARY_PAIRS]
+        f"- {quote_name(a)} ~ {quote_name(b)}: {symbol}={r:.2f}"
+        for _, r, a, b in pairs[:SUMMARY_PAIRS]
     ]
 
 
@@ -170,9 +176,13 @@ def _body(profile: Profile, level: int, per_group: int | None = None) -> list[st
     if level >= 1:
         body.append("columns (name: dtype, semantic type, missing, distinct, statistics):")
         body += [_column_line(c, detailed=level >= 2) for c in profile.columns]
-        pairs = _pair_lines(profile) if level >= 2 else []
-        if pairs:
-            body += [f"correlations (|r| >= {STRONG_CORRELATION}):", *pairs]
+        if level >= 2:
+            pairs = _pair_lines(profile.correlation_columns, profile.correlation_matrix, "r")
+            if pairs:
+                body += [f"correlations (|r| >= {STRONG_CORRELATION}):", *pairs]
+            pairs = _pair_lines(profile.association_columns, profile.association_matrix, "V")
+            if pairs:
+                body += [f"associations (Cramer's V >= {STRONG_CORRELATION}):", *pairs]
     elif profile.columns:
         body.append("columns by semantic type:")
         body += _grouped_lines(profile, per_group)
@@ -194,9 +204,16 @@ def _largest(fits: Callable[[int], bool], high: int) -> int | None:
 
 
 def render_summary(profile: Profile, *, max_tokens: int = 1500, model: str = "gpt-4o-mini") -> str:
-    """The summary of ``profile`` in at most ``max_tokens`` tokens of ``model``."""
+    """The summary of ``profile`` in at most ``max_tokens`` tokens of ``model``.
+
+    Every text returned was counted by litellm's tokenizer; candidates longer than
+    ``MAX_CHARS_PER_TOKEN`` characters per token of budget are refused uncounted, so a
+    wide frame costs a few counts of short texts instead of counts of very long ones.
+    """
 
     def fits(text: str) -> bool:
+        if len(text) > MAX_CHARS_PER_TOKEN * max_tokens:
+            return False
         return count_tokens(text, model) <= max_tokens
 
     for level in (2, 1, 0):

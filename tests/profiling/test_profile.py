@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from jupyter_dsagent.config import DSAgent
 from jupyter_dsagent.exceptions import BadRequest, NotFoundError
 from jupyter_dsagent.profiling import WARNING_CODES, profile
+from jupyter_dsagent.profiling.thresholds import Thresholds
 
 
 def test_empty_frames_profile() -> None:
@@ -71,6 +76,25 @@ def test_semantic_types_and_warning_codes() -> None:
     assert {w.code for w in result.warnings} <= set(WARNING_CODES)
 
 
+def test_categorical_column_that_determines_a_numeric_target_leaks() -> None:
+    rng = np.random.default_rng(4)
+    grade = rng.choice(["low", "mid", "high"], size=3000)
+    price = pd.Series(grade).map({"low": 10.0, "mid": 50.0, "high": 90.0}).to_numpy()
+    frame = pd.DataFrame(
+        {
+            "grade": grade,  # its groups explain ~all of the price: eta squared near 1
+            "colour": rng.choice(["red", "blue"], size=3000),
+            "noise": rng.normal(size=3000),
+            "price": price + rng.normal(scale=1.0, size=3000),
+        }
+    )
+    result = profile(frame, target="price")
+    assert result.target is not None and result.target.task == "regression"
+    assert result.target.leakage_candidates == ("grade",)
+    (warning,) = result.warnings_for("possible_leakage")
+    assert "eta squared" in warning.message
+
+
 def test_imbalanced_target_and_duplicates() -> None:
     frame = pd.DataFrame({"y": [1] * 2 + [0] * 98, "x": [0] * 100})
     result = profile(frame, target="y")
@@ -79,16 +103,53 @@ def test_imbalanced_target_and_duplicates() -> None:
     assert result.duplicate_rows == 98 and result.warnings_for("duplicate_rows")
 
 
-def test_sampling_follows_the_threshold() -> None:
+def test_sampling_follows_the_configured_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
     frame = pd.DataFrame({"x": np.arange(1000.0)})
-    assert profile(frame, sample_threshold=100).sample_rows == 100
-    assert not profile(frame, sample=False, sample_threshold=100).sampled
-    assert profile(frame, sample=10).sample_rows == 10
+    assert not profile(frame).sampled  # 1000 rows: below the default 100 000
+    monkeypatch.setenv("DSAGENT_SAMPLE_THRESHOLD_ROWS", "100")
+    result = profile(frame)
+    assert result.sampled and result.sample_rows == 100
+    assert result.thresholds["sample_threshold_rows"] == 100
+    assert not profile(frame, sample=False).sampled  # False never samples
+    assert profile(frame, sample=10).sample_rows == 10  # an int samples that many rows
     assert profile(frame, sample=5000).sampled is False
+    monkeypatch.delenv("DSAGENT_SAMPLE_THRESHOLD_ROWS")
+    assert not profile(frame).sampled
+
+
+def test_sampling_follows_the_jupyter_config_file(jp_config_dir: Path) -> None:
+    (jp_config_dir / "jupyter_server_config.json").write_text(
+        json.dumps({"DSAgent": {"sample_threshold_rows": 200}})
+    )
+    frame = pd.DataFrame({"x": np.arange(1000.0)})
+    assert profile(frame).sample_rows == 200
+
+
+def test_settings_passed_in_win_and_bad_arguments_are_refused() -> None:
+    frame = pd.DataFrame({"x": np.arange(1000.0)})
+    settings = DSAgent(environ={}, sample_threshold_rows=300)
+    assert profile(frame, settings=settings).sample_rows == 300
     with pytest.raises(BadRequest):
         profile(frame, sample=0)
     with pytest.raises(NotFoundError):
         profile(frame, target="nope")
+
+
+def test_thresholds_come_from_the_settings_and_are_stated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    frame = pd.DataFrame({"x": [1.0, None, None, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]})
+    default = profile(frame)
+    assert not default.warnings_for("high_missing")  # 20% missing, below 50%
+    body = default.to_dict()["thresholds"]
+    assert body["profile_high_missing_share"] == 0.5
+    assert set(body) >= {f.name for f in fields(Thresholds)}
+    assert body["categorical_max_distinct"] == 50  # the fixed cut-offs are stated too
+    monkeypatch.setenv("DSAGENT_PROFILE_HIGH_MISSING_SHARE", "0.2")
+    lowered = profile(frame)
+    assert lowered is not default  # the settings are part of the cache key
+    assert [w.column for w in lowered.warnings_for("high_missing")] == ["x"]
+    assert lowered.to_dict()["thresholds"]["profile_high_missing_share"] == 0.2
 
 
 def test_cache_returns_the_same_profile_until_the_frame_changes() -> None:
@@ -98,7 +159,32 @@ def test_cache_returns_the_same_profile_until_the_frame_changes() -> None:
     assert profile(frame.copy()) is first
     assert profile(frame, target="x") is not first
     assert profile(frame, use_cache=False) is not first
-    frame.loc[1234, "x"] = -1.0  # off the hashed rows, but it changes the column sum
+    frame.loc[1234, "x"] = -1.0
+    assert profile(frame) is not first
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda f: f.loc.__setitem__((2345, "s"), "b"),  # one text cell in the middle
+        lambda f: f.loc.__setitem__(([10, 11], "x"), [11.0, 10.0]),  # a swap: same sum
+        lambda f: f.loc.__setitem__((4000, "when"), pd.Timestamp("1999-01-01")),
+        lambda f: f.loc.__setitem__((17, "flag"), False),
+        lambda f: f.loc.__setitem__((99, "s"), None),
+        lambda f: f.loc.__setitem__((3, "s"), "a\x00"),  # the separator inside a value
+    ],
+)
+def test_any_edit_invalidates_the_cached_profile(edit: Any) -> None:
+    frame = pd.DataFrame(
+        {
+            "x": np.arange(5000.0),
+            "s": ["a"] * 5000,
+            "when": pd.date_range("2024-01-01", periods=5000, freq="h"),
+            "flag": [True] * 5000,
+        }
+    )
+    first = profile(frame)
+    edit(frame)
     assert profile(frame) is not first
 
 

@@ -1,5 +1,6 @@
 """Random frames of every awkward dtype: profile never raises, to_dict is strict JSON,
-the summary stays within budget and missing counts equal pandas'."""
+the summary stays within budget, and missing, distinct and duplicate counts equal
+pandas'."""
 
 from __future__ import annotations
 
@@ -97,6 +98,17 @@ def test_any_frame_profiles(frame: pd.DataFrame, budget: int, target: bool) -> N
     result = profile(frame, target=chosen, use_cache=False)
     assert result.rows == len(frame)
     assert [c.missing for c in result.columns] == frame.isna().sum().tolist()
+    for column in result.columns:
+        try:
+            expected = frame.iloc[:, column.position].nunique(dropna=True)
+        except TypeError:  # lists: pandas cannot count them, the profile counts their repr
+            continue
+        assert column.distinct == expected
+    try:
+        duplicated = int(frame.duplicated().sum()) if frame.shape[1] else 0
+    except TypeError:  # lists again
+        return
+    assert result.duplicate_rows == duplicated
     json.dumps(result.to_dict(), allow_nan=False)
     assert count_tokens(result.summary(max_tokens=budget)) <= budget
     assert "<script" not in result._repr_html_()

@@ -34,9 +34,13 @@ def test_counts_equal_pandas(name: str) -> None:
     assert result.n_columns == df.shape[1]
     missing = df.isna().sum().tolist()
     assert [c.missing for c in result.columns] == missing
+    assert result.duplicate_rows == df.duplicated().sum()
     for column in result.columns:
         if column.values_exact:
-            assert column.distinct == df.iloc[:, column.position].nunique(dropna=True)
+            series = df.iloc[:, column.position]
+            assert column.distinct == series.nunique(dropna=True)
+            top = series.value_counts(dropna=True).head(5).tolist()
+            assert [n for _, n in column.top_values] == top
 
 
 @pytest.mark.parametrize("name", sorted(PROPER_READS))
@@ -73,6 +77,25 @@ def test_iris_species_is_multiclass_without_leaks() -> None:
     result = profile(read("seaborn/iris.csv"), target="species")
     assert result.target is not None and result.target.task == "multiclass"
     assert result.target.leakage_candidates == ()
+
+
+def test_taxis_total_leaks_the_fare() -> None:
+    result = profile(read("seaborn/taxis.csv"), target="fare")
+    assert result.target is not None and result.target.task == "regression"
+    assert result.target.leakage_candidates == ("total",)  # r = 0.974: total = fare + ...
+    assert "distance" not in result.target.leakage_candidates  # r = 0.92: a real feature
+
+
+def test_leakage_threshold_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DSAGENT_PROFILE_LEAKAGE_VARIANCE_SHARE", "0.99")
+    result = profile(read("seaborn/taxis.csv"), target="fare")
+    assert result.target is not None and result.target.leakage_candidates == ()
+    assert result.thresholds["profile_leakage_variance_share"] == 0.99
+
+
+def test_diamonds_carat_is_a_feature_not_a_leak() -> None:
+    result = profile(read("seaborn/diamonds.csv"), target="price")
+    assert result.target is not None and result.target.leakage_candidates == ()
 
 
 def test_tips_tip_is_regression() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -58,3 +60,16 @@ def test_budget_is_never_exceeded_even_when_tiny() -> None:
 def test_count_tokens_counts_with_litellm() -> None:
     assert count_tokens("") == 0
     assert 0 < count_tokens("hello world") < 5
+
+
+def test_importing_the_profiler_or_profiling_loads_no_tokenizer() -> None:
+    code = (
+        "import sys\n"
+        "import pandas as pd\n"
+        "import jupyter_dsagent.profiling as p\n"
+        "p.profile(pd.DataFrame({'a': [1, 2], 'b': ['x', '=1']}), target='a').to_dict()\n"
+        "print('\\n'.join(sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = {name.split(".")[0] for name in done.stdout.split()}
+    assert not loaded & {"litellm", "tiktoken", "openai", "autogluon", "IPython", "tornado"}

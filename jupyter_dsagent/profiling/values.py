@@ -1,0 +1,345 @@
+"""Count one column's values in one vectorised pass.
+
+Numbers, dates and durations are sorted once (a copy of the present values): runs of
+equal values give the distinct count and the top values, and the same sorted array then
+gives quantiles and histograms (``numbers.py``). Text and other objects are factorized
+once (pandas' hashtable); categoricals reuse their codes; booleans are counted. Every
+kind also yields a 64-bit key per row (equal values, equal keys) for the duplicate-row
+hash, and, for columns with few distinct values, small integer codes for associations.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+
+__all__ = [
+    "CODES_MAX_LEVELS",
+    "Counted",
+    "column_kind",
+    "count_values",
+    "gee_estimate",
+    "most_frequent",
+]
+
+#: Number columns keep per-row codes only up to this many distinct values (associations
+#: and leakage groups need no more; larger ones are binned by the leakage check).
+CODES_MAX_LEVELS = 50
+TOP_VALUES = 5
+TOP_VALUE_CHARS = 200
+_NAT = np.iinfo("int64").min
+# Keys of masked (missing) cells in nullable columns: any fixed 64-bit pattern will do.
+_MISSING_KEY = np.uint64(0x9E3779B97F4A7C15)
+
+
+@dataclass
+class Counted:
+    """What counting a column gives; arrays cover every row unless named ``part``."""
+
+    kind: str
+    missing: int
+    distinct: int
+    exact: bool
+    top: tuple[tuple[str, int], ...]
+    row_key: np.ndarray
+    #: numbers, dates, durations: the sample's present values, sorted, native dtype
+    part_sorted: np.ndarray | None = None
+    #: objects and categories: the distinct values (object array) and their counts
+    uniques: np.ndarray | None = None
+    weights: np.ndarray | None = None
+    #: codes 0..distinct-1 per row of the sample (-1: missing), in the smallest int dtype
+    part_codes: np.ndarray | None = None
+    #: dates and durations: the tick unit (s, ms, us, ns)
+    unit: str = ""
+    #: dates: the earliest and latest instant over every row, as text
+    span: tuple[str, str] | None = None
+
+
+def column_kind(dtype: Any) -> str:
+    """How a column is counted: number, datetime, timedelta, bool, category or object."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "category"
+    if ptypes.is_bool_dtype(dtype):
+        return "bool"
+    if ptypes.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    if ptypes.is_timedelta64_dtype(dtype):
+        return "timedelta"
+    if ptypes.is_numeric_dtype(dtype) and not ptypes.is_complex_dtype(dtype):
+        return "number"
+    return "object"
+
+
+def _clip(text: str, limit: int = TOP_VALUE_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def most_frequent(counts: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the ``n`` largest counts, largest first, ties by position."""
+    positions = np.arange(counts.size)
+    if counts.size > n:  # partition first: O(len) instead of a full sort
+        positions = np.argpartition(-counts, n - 1)[:n]
+    return positions[np.lexsort((positions, -counts[positions]))]
+
+
+def gee_estimate(counts: np.ndarray, population: int) -> int:
+    """Guaranteed-error estimator of distinct values: sqrt(N/n)·f1 + (d - f1)."""
+    seen = int(counts.sum())
+    if seen == 0:
+        return 0
+    singletons = int(np.count_nonzero(counts == 1))
+    estimate = math.sqrt(population / seen) * singletons + (counts.size - singletons)
+    return int(min(population, max(counts.size, round(estimate))))
+
+
+def _small_codes(codes: np.ndarray) -> np.ndarray:
+    top = codes.max(initial=0)
+    return codes.astype("int8" if top < 2**7 - 1 else "int16" if top < 2**15 - 1 else "int32")
+
+
+def _runs(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start positions and lengths of the runs of equal values in a sorted array."""
+    if ordered.size == 0:
+        return np.zeros(0, dtype="int64"), np.zeros(0, dtype="int64")
+    starts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+    starts = np.concatenate(([0], starts))
+    return starts, np.diff(starts, append=ordered.size)
+
+
+# -- numbers, dates and durations ------------------------------------------------------
+
+
+def _native(series: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """(values, missing mask or None, unit): numbers as int64/uint64/float64, dates and
+    durations as int64 ticks of ``unit`` (missing: NaT, the smallest int64)."""
+    if kind in ("datetime", "timedelta"):
+        return np.asarray(series.array.asi8), None, str(series.dt.unit)
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype):
+        if dtype.kind == "u":
+            return series.to_numpy(dtype="uint64", copy=False), None, ""
+        if dtype.kind == "i":
+            return series.to_numpy(dtype="int64", copy=False), None, ""
+        return series.to_numpy(dtype="float64", copy=False), None, ""
+    mask = series.isna().to_numpy(dtype=bool)
+    if ptypes.is_unsigned_integer_dtype(dtype):
+        return series.to_numpy(dtype="uint64", na_value=0), mask, ""
+    if ptypes.is_integer_dtype(dtype):
+        return series.to_numpy(dtype="int64", na_value=0), mask, ""
+    return series.to_numpy(dtype="float64", na_value=np.nan), mask, ""
+
+
+def _present_sorted(values: np.ndarray, mask: np.ndarray | None, kind: str) -> np.ndarray:
+    """The present values, sorted (a new array)."""
+    if mask is not None:
+        ordered = values[~mask]
+        ordered.sort()
+    else:
+        ordered = np.sort(values)
+    if ordered.dtype.kind == "f":  # NaN sorts last
+        return ordered[: int(np.searchsorted(ordered, np.nan, side="left"))]
+    if kind in ("datetime", "timedelta"):  # NaT is the smallest int64: it sorts first
+        return ordered[int(np.searchsorted(ordered, _NAT, side="right")) :]
+    return ordered
+
+
+def _absent(values: np.ndarray, mask: np.ndarray | None, kind: str) -> np.ndarray | None:
+    """Missing cells as a boolean mask, or None when there can be none."""
+    if mask is not None:
+        return mask
+    if values.dtype.kind == "f":
+        return np.isnan(values)
+    if kind in ("datetime", "timedelta"):
+        return values == _NAT
+    return None
+
+
+def _missing_count(values: np.ndarray, mask: np.ndarray | None, kind: str) -> int:
+    absent = _absent(values, mask, kind)
+    return 0 if absent is None else int(np.count_nonzero(absent))
+
+
+def _number_key(values: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    if values.dtype.kind == "f":
+        key = values + 0.0  # a new array, and -0.0 becomes 0.0
+        key[np.isnan(key)] = np.nan  # one bit pattern for every NaN
+        key = key.view("uint64")
+    else:
+        key = values.view("uint64")
+    if mask is not None:
+        key = np.where(mask, _MISSING_KEY, key)
+    return key
+
+
+def _number_labels(series: pd.Series, kind: str, unit: str, values: np.ndarray) -> list[str]:
+    if kind == "datetime":
+        tz = getattr(series.dtype, "tz", None)
+        stamps = pd.to_datetime(values, unit=unit, utc=tz is not None)
+        if tz is not None:
+            stamps = stamps.tz_convert(tz)
+        return [str(s) for s in stamps]
+    if kind == "timedelta":
+        return [str(d) for d in pd.to_timedelta(values, unit=unit)]
+    return [str(v) for v in values.tolist()]
+
+
+def _span(
+    series: pd.Series,
+    unit: str,
+    values: np.ndarray,
+    mask: np.ndarray | None,
+    ordered: np.ndarray | None,
+) -> tuple[str, str] | None:
+    """The earliest and latest present instant of every row, as text."""
+    if ordered is None:
+        absent = _absent(values, mask, "datetime")
+        ordered = values if absent is None else values[~absent]
+        if ordered.size:
+            ordered = np.array([ordered.min(), ordered.max()])
+    if not ordered.size:
+        return None
+    low, high = _number_labels(series, "datetime", unit, ordered[[0, -1]])
+    return low, high
+
+
+def _count_numbers(
+    series: pd.Series, kind: str, take: np.ndarray | None, exact: bool, codes_levels: int
+) -> Counted:
+    values, mask, unit = _native(series, kind)
+    row_key = _number_key(values, mask)
+    missing = _missing_count(values, mask, kind)
+    ordered = _present_sorted(values, mask, kind) if exact else None
+    if take is None:
+        assert ordered is not None
+        part_sorted = ordered
+        part_values, part_mask = values, mask
+    else:
+        part_values = values[take]
+        part_mask = None if mask is None else mask[take]
+        part_sorted = _present_sorted(part_values, part_mask, kind)
+    counted_from = ordered if ordered is not None else part_sorted
+    starts, lengths = _runs(counted_from)
+    if ordered is not None:
+        distinct = int(starts.size)
+    else:
+        distinct = gee_estimate(lengths, len(values) - missing)
+    top_at = most_frequent(lengths, TOP_VALUES)
+    labels = _number_labels(series, kind, unit, counted_from[starts[top_at]])
+    top = tuple((_clip(label), int(n)) for label, n in zip(labels, lengths[top_at], strict=True))
+    span = None
+    if kind == "datetime":
+        span = _span(series, unit, values, mask, ordered)
+    part_codes = None
+    if exact and distinct <= min(codes_levels, CODES_MAX_LEVELS):
+        codes = np.searchsorted(counted_from[starts], part_values)
+        absent = _absent(part_values, part_mask, kind)
+        if absent is not None:
+            codes[absent] = -1
+        part_codes = _small_codes(codes)
+    return Counted(
+        kind=kind,
+        missing=missing,
+        distinct=distinct,
+        exact=ordered is not None,
+        top=top,
+        row_key=row_key,
+        part_sorted=part_sorted,
+        part_codes=part_codes,
+        unit=unit,
+        span=span,
+    )
+
+
+# -- booleans, categories and objects --------------------------------------------------
+
+
+def _from_codes(
+    kind: str,
+    codes: np.ndarray,
+    uniques: np.ndarray,
+    take: np.ndarray | None,
+    codes_levels: int,
+    missing: int | None = None,
+) -> Counted:
+    """Counts from codes 0..len(uniques)-1 per row (-1: missing); drops unseen uniques."""
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    seen = np.flatnonzero(counts)
+    if seen.size < len(uniques):  # unobserved categories
+        remap = np.full(len(uniques) + 1, -1, dtype="int64")
+        remap[seen] = np.arange(seen.size)
+        codes = remap[codes]
+        uniques, counts = uniques[seen], counts[seen]
+    if missing is None:
+        missing = int(np.count_nonzero(codes < 0))
+    top_at = most_frequent(counts, TOP_VALUES)
+    top = tuple((_clip(str(uniques[i])), int(counts[i])) for i in top_at)
+    part_codes = None
+    if len(uniques) <= codes_levels:
+        part_codes = _small_codes(codes if take is None else codes[take])
+    return Counted(
+        kind=kind,
+        missing=missing,
+        distinct=len(uniques),
+        exact=True,
+        top=top,
+        row_key=codes.astype("int64", copy=False).view("uint64"),
+        uniques=uniques,
+        weights=counts,
+        part_codes=part_codes,
+    )
+
+
+def _count_bool(series: pd.Series, take: np.ndarray | None, codes_levels: int) -> Counted:
+    codes = series.to_numpy(dtype="int8", na_value=-1)
+    uniques = np.array([False, True], dtype=object)
+    return _from_codes("bool", codes.astype("int64"), uniques, take, codes_levels)
+
+
+def _count_category(series: pd.Series, take: np.ndarray | None, codes_levels: int) -> Counted:
+    codes = np.asarray(series.array.codes, dtype="int64")
+    uniques = np.asarray(series.cat.categories, dtype=object)
+    return _from_codes("category", codes, uniques, take, codes_levels)
+
+
+def _count_objects(series: pd.Series, take: np.ndarray | None, codes_levels: int) -> Counted:
+    values = series.to_numpy() if isinstance(series.dtype, np.dtype) else series.array
+    try:
+        codes, uniques = pd.factorize(values)
+        missing = None
+        distinct = np.asarray(uniques, dtype=object)
+    except TypeError:  # unhashable cells (lists, dicts): group them by their repr
+        absent = series.isna()
+        codes, _ = pd.factorize(series.map(repr).where(~absent))
+        missing = int(absent.sum())
+        seen, first = np.unique(codes, return_index=True)
+        distinct = np.asarray(values, dtype=object)[first[seen >= 0]]
+    return _from_codes(
+        "object", np.asarray(codes, dtype="int64"), distinct, take, codes_levels, missing
+    )
+
+
+def count_values(
+    series: pd.Series, take: np.ndarray | None, *, exact: bool, codes_levels: int
+) -> Counted:
+    """Count ``series``; ``take`` holds the sampled row positions (None: every row).
+
+    ``exact=False`` lets numbers, dates and durations count distinct and top values on
+    the sample (with an estimate) instead of sorting the whole column. The sample's
+    per-row codes are kept when the column has at most ``codes_levels`` distinct values
+    (numbers: at most ``CODES_MAX_LEVELS`` too).
+    """
+    kind = column_kind(series.dtype)
+    if kind in ("datetime", "timedelta") and not hasattr(series.array, "asi8"):
+        kind = "object"  # e.g. pyarrow timestamps: counted as objects
+    if kind in ("number", "datetime", "timedelta"):
+        return _count_numbers(series, kind, take, exact or take is None, codes_levels)
+    if kind == "bool":
+        return _count_bool(series, take, codes_levels)
+    if kind == "category":
+        return _count_category(series, take, codes_levels)
+    return _count_objects(series, take, codes_levels)
