@@ -71,7 +71,7 @@ def check_health(
     audit: AuditLog,
     *,
     min_free_bytes: int,
-    llm_model: str,
+    model: str,
     environ: Mapping[str, str] | None = None,
 ) -> Health:
     """Run every check; a check that raises is reported as failed with the error's text."""
@@ -83,7 +83,7 @@ def check_health(
         "audit_chain_head": (lambda: _chain_head(audit), True),
         "disk_space": (lambda: _disk_space(data, min_free_bytes), True),
         "autogluon": (_autogluon, False),
-        "llm_configured": (lambda: _llm_configured(llm_model, env), False),
+        "llm_configured": (lambda: _llm_configured(model, env), False),
     }
     checks = {}
     for name, (probe, required) in probes.items():
@@ -135,9 +135,11 @@ def _autogluon() -> tuple[bool, str]:
 
 
 def _llm_configured(model: str, environ: Mapping[str, str]) -> tuple[bool, str]:
+    if not model:
+        return False, "no model is configured (set DSAGENT_MODEL); the agent plans offline"
     if model.startswith(LOCAL_MODEL_PREFIXES):
         return True, f"{model} runs locally and needs no key"
-    present = [var for var in PROVIDER_KEY_VARS if environ.get(var)]
+    present = [var for var in (*PROVIDER_KEY_VARS, "DSAGENT_API_KEY") if environ.get(var)]
     if present:
         return True, f"model {model}; provider key set in {', '.join(present)}"
     return False, f"model {model}; no provider key is set ({', '.join(PROVIDER_KEY_VARS[:3])}, …)"

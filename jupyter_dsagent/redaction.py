@@ -4,16 +4,19 @@ Two layers: values stored under a secret-sounding key (``api_key``, ``password``
 ``authorization``, …) are masked whole; in any other text, known credential shapes
 (provider keys, bearer/basic credentials, passwords inside URLs, ``token=`` query
 parameters, JWTs) are masked where they appear. The mask keeps a short prefix where
-that helps a person tell keys apart, never enough to use one.
+that helps a person tell keys apart, never enough to use one. Secrets this process
+holds (the provider keys of the model gateway, its token) are registered with
+:func:`register_secret` and masked wherever they appear, whatever their shape.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["MASK", "is_secret_key", "redact", "redact_text"]
+__all__ = ["MASK", "is_secret_key", "redact", "redact_text", "register_secret"]
 
 MASK = "***"
 
@@ -50,13 +53,30 @@ _PATTERNS: tuple[re.Pattern[str], ...] = (
 )
 
 
+# Exact values masked everywhere; shorter ones would mask ordinary words.
+_MIN_SECRET_CHARS = 8
+_known_secrets: frozenset[str] = frozenset()
+_known_lock = threading.Lock()
+
+
+def register_secret(value: str) -> None:
+    """Mask this exact value in everything redacted from now on (a key this process holds)."""
+    global _known_secrets
+    if len(value) >= _MIN_SECRET_CHARS:
+        with _known_lock:
+            _known_secrets = _known_secrets | {value}
+
+
 def is_secret_key(key: str) -> bool:
     """True when a mapping key names a credential, so its whole value must be masked."""
     return bool(_SECRET_KEY.search(key))
 
 
 def redact_text(text: str) -> str:
-    """Mask every credential-shaped part of ``text``."""
+    """Mask every registered secret and every credential-shaped part of ``text``."""
+    for secret in _known_secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
     for pattern in _PATTERNS:
         text = pattern.sub(_keep_prefix, text)
     return text

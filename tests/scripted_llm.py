@@ -19,7 +19,9 @@ server.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import time
 import uuid
@@ -38,6 +40,7 @@ class Reply:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     status: int = 200
     error_message: str = "scripted failure"
+    error_code: str | int | None = None
     retry_after: float | None = None
     delay: float = 0.0
     prompt_tokens: int | None = None
@@ -79,6 +82,7 @@ class ScriptedLLM:
         self._queue: deque[Reply] = deque()
         self._responder: Callable[[dict[str, Any]], Reply] | None = None
         self._lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -111,10 +115,17 @@ class ScriptedLLM:
         message: str = "scripted failure",
         retry_after: float | None = None,
         delay: float = 0.0,
+        code: str | int | None = None,
     ) -> ScriptedLLM:
-        """Queue an error answer."""
+        """Queue an error answer; ``code`` is the error body's code (the status by default)."""
         self._queue.append(
-            Reply(status=status, error_message=message, retry_after=retry_after, delay=delay)
+            Reply(
+                status=status,
+                error_message=message,
+                error_code=code,
+                retry_after=retry_after,
+                delay=delay,
+            )
         )
         return self
 
@@ -136,7 +147,7 @@ class ScriptedLLM:
         return f"http://{host}:{port}/v1"
 
     def start(self) -> ScriptedLLM:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -146,6 +157,13 @@ class ScriptedLLM:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            # Keep-alive connections outlive the listening socket; a client pool could
+            # reuse one after the port is handed to the next server. Close them all.
+            with self._lock:
+                for connection in list(self._connections):
+                    with contextlib.suppress(OSError):
+                        connection.shutdown(socket.SHUT_RDWR)
+                self._connections.clear()
             self._server = None
 
     def __enter__(self) -> ScriptedLLM:
@@ -166,9 +184,28 @@ class ScriptedLLM:
         return Reply(status=500, error_message="the script has no answer left")
 
 
+class _Server(ThreadingHTTPServer):
+    # The default backlog (5) resets connections when many clients connect at once, as
+    # the gateway benchmark's 20 concurrent streams do.
+    request_queue_size = 128
+
+
 def _handler_for(llm: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out as separate writes; without this, Nagle's algorithm
+        # and delayed ACKs add about 40 ms to every answer.
+        disable_nagle_algorithm = True
+
+        def setup(self) -> None:
+            super().setup()
+            with llm._lock:
+                llm._connections.add(self.connection)
+
+        def finish(self) -> None:
+            with llm._lock:
+                llm._connections.discard(self.connection)
+            super().finish()
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet test output
             pass
@@ -206,7 +243,9 @@ def _handler_for(llm: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
                         "error": {
                             "message": reply.error_message,
                             "type": "scripted",
-                            "code": reply.status,
+                            "code": reply.error_code
+                            if reply.error_code is not None
+                            else reply.status,
                         }
                     },
                     headers,

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-import os
+from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["count_tokens"]
+from .seam import litellm
 
-
-@functools.cache
-def _litellm() -> Any:
-    # Without this, importing litellm fetches its model cost map over the network.
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    import litellm
-
-    return litellm
+__all__ = ["count_prompt_tokens", "count_tokens"]
 
 
 def count_tokens(text: str, model: str = "gpt-4o-mini") -> int:
@@ -36,4 +28,33 @@ def count_tokens(text: str, model: str = "gpt-4o-mini") -> int:
     """
     if not text:
         return 0
-    return int(_litellm().token_counter(model=model, text=text))
+    return int(litellm().token_counter(model=model, text=text))
+
+
+def count_prompt_tokens(
+    messages: Sequence[dict[str, Any]],
+    model: str,
+    tools: Sequence[dict[str, Any]] | None = None,
+) -> int:
+    """Tokens a chat request sends: its messages with the per-message overhead, and its
+    tool definitions, as litellm counts them for ``model``.
+
+    Parameters
+    ----------
+    messages : sequence of dict
+        OpenAI-format chat messages.
+    model : str
+        The model that will receive them (selects the tokenizer).
+    tools : sequence of dict, optional
+        OpenAI-format tool definitions sent with the messages.
+
+    Returns
+    -------
+    int
+        The count litellm's ``token_counter`` gives.
+    """
+    return int(
+        litellm().token_counter(
+            model=model, messages=list(messages), tools=list(tools or []) or None
+        )
+    )

@@ -3,8 +3,9 @@
 Authorization resources. Each handler names what it protects, so a JupyterHub or
 custom ``Authorizer`` can grant them separately: ``jupyter_dsagent:uploads`` (list,
 read, thumbnails: ``read``; upload, delete: ``write``), ``jupyter_dsagent:audit``
-(``read``), ``jupyter_dsagent:health`` (``read``) and ``jupyter_dsagent`` for paths
-that match nothing. Every method is wrapped in ``@web.authenticated`` and
+(``read``), ``jupyter_dsagent:health`` (``read``), ``jupyter_dsagent:llm`` (models and
+usage: ``read``; model calls: ``write``) and ``jupyter_dsagent`` for paths that match
+nothing. Every method is wrapped in ``@web.authenticated`` and
 ``@authorized``; the upload endpoint also authorizes in ``prepare()``, before it
 reads a byte of the body.
 
@@ -39,6 +40,7 @@ __all__ = [
     "AUDIT_RESOURCE",
     "BASE_RESOURCE",
     "HEALTH_RESOURCE",
+    "LLM_RESOURCE",
     "UPLOADS_RESOURCE",
     "DSAgentHandler",
     "valid_upload_id",
@@ -48,6 +50,7 @@ BASE_RESOURCE = "jupyter_dsagent"
 UPLOADS_RESOURCE = "jupyter_dsagent:uploads"
 AUDIT_RESOURCE = "jupyter_dsagent:audit"
 HEALTH_RESOURCE = "jupyter_dsagent:health"
+LLM_RESOURCE = "jupyter_dsagent:llm"
 
 # Jupyter's own providers check one shared secret (token or password). They invent a
 # new anonymous user for every request made with the token alone, yet whoever holds
@@ -166,7 +169,8 @@ class DSAgentHandler(APIHandler):
         self.set_status(status)
         if isinstance(exc, RateLimited):
             self.set_header("Retry-After", str(max(1, math.ceil(exc.retry_after))))
-        if status == 403 and self._identity_checked:
+        # Our own 403s (a model not allowed) are audited where they are decided.
+        if status == 403 and self._identity_checked and not isinstance(exc, DSAgentError):
             self._audit_denial(message)
         body = ErrorBody(error=ErrorDetail(code=code, message=message))
         self.finish(body.model_dump_json())

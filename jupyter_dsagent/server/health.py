@@ -35,7 +35,9 @@ class HealthHandler(DSAgentHandler):
             runtime.data,
             runtime.audit,
             min_free_bytes=runtime.settings.min_free_disk_bytes,
-            llm_model=runtime.settings.llm_model,
+            model=runtime.settings.model,
+            # The gateway holds the keys it found (they may be gone from os.environ).
+            environ=dict.fromkeys(self.settings["dsagent_llm"].keys.names(), "set"),
         )
         # The checks touch the disk and SQLite, which may wait on a lock.
         health = await IOLoop.current().run_in_executor(None, run)

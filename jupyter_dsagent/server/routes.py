@@ -8,6 +8,7 @@ from ..exceptions import NotFoundError
 from .audit import AuditHandler, AuditVerifyHandler
 from .base import DSAgentHandler
 from .health import HealthHandler
+from .llm import ChatCompletionsHandler, ModelsHandler, UsageHandler
 from .uploads import ThumbnailHandler, UploadHandler, UploadsHandler
 
 __all__ = ["ROUTES", "UnknownPathHandler"]
@@ -37,5 +38,8 @@ ROUTES: list[tuple[str, type[Any]]] = [
     (r"/dsagent/api/audit", AuditHandler),
     (r"/dsagent/api/audit/verify", AuditVerifyHandler),
     (r"/dsagent/api/health", HealthHandler),
+    (r"/dsagent/api/llm/v1/chat/completions", ChatCompletionsHandler),
+    (r"/dsagent/api/llm/v1/models", ModelsHandler),
+    (r"/dsagent/api/llm/usage", UsageHandler),
     (r"/dsagent/api(?:/.*)?", UnknownPathHandler),  # last: the catch-all
 ]

@@ -104,10 +104,17 @@ async def test_health_is_ok_when_every_required_component_works(api: Fetch) -> N
     assert health["checks"]["llm_configured"]["ok"] is False  # no key in the test env
 
 
-async def test_health_says_the_llm_is_configured_without_showing_the_key(
-    api: Fetch, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def anthropic_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A provider key in the environment the server starts with."""
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-0123456789abcdef")
+
+
+@pytest.mark.dsagent(model="anthropic/claude-3-5-haiku-latest")
+async def test_health_says_the_llm_is_configured_without_showing_the_key(
+    anthropic_key: None, api: Fetch
+) -> None:
+    # The gateway holds the key now; it is gone from the environment kernels inherit.
     response = await api("health")
     llm = json.loads(response.body)["checks"]["llm_configured"]
     assert llm["ok"] is True

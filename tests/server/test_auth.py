@@ -64,7 +64,7 @@ def requests_to_try(web_app: Any) -> Iterator[tuple[str, str]]:
 
 def test_our_only_unauthenticated_method_is_jupyters_cors_preflight(jp_serverapp: Any) -> None:
     routes = routes_of(jp_serverapp.web_app)
-    assert len(routes) == 7
+    assert len(routes) == 10  # uploads 3, audit 2, health, model gateway 3, catch-all
     open_methods = {
         (handler.__name__, method)
         for handler in routes.values()
@@ -111,7 +111,7 @@ def test_server_start_raises_no_auth_warning(
         warnings.simplefilter("always")
         app = jp_configurable_serverapp(config=jp_server_config)
     assert [w for w in caught if issubclass(w.category, JupyterServerAuthWarning)] == []
-    assert len(routes_of(app.web_app)) == 7
+    assert len(routes_of(app.web_app)) == 10
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
