@@ -15,7 +15,7 @@ from .ingest.load import load as load_upload
 from .models import UploadRecord
 from .runtime import current_user
 
-__all__ = ["load", "uploads"]
+__all__ = ["ask", "load", "uploads"]
 
 
 def _ingestor() -> Ingestor:
@@ -43,3 +43,19 @@ def load(name_or_id: str | Path) -> Any:
 def uploads(limit: int = 100) -> list[UploadRecord]:
     """The newest uploads, archives with their members."""
     return _ingestor().catalog.list(limit=limit)
+
+
+def ask(question: str) -> Any:
+    """Ask the agent about the DataFrames in this notebook; returns the ``Answer``.
+
+    In a notebook it shares the conversation with ``%dsagent ask`` and the sidebar.
+    The answer displays as Markdown with its suggested cells; nothing is run.
+    """
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None:
+        raise RuntimeError("dsa.ask needs IPython or a Jupyter kernel; run it in a notebook.")
+    from .kernel.session import session_for
+
+    return session_for(shell).ask(question)
