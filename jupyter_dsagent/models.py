@@ -23,6 +23,7 @@ __all__ = [
     "ErrorMessage",
     "HelloReply",
     "HelloRequest",
+    "InsertMessage",
     "InsertedNotice",
     "KernelMessage",
     "ProgressMessage",
@@ -212,6 +213,17 @@ class ProgressMessage(_Message):
     message: str | None = Field(default=None, description="Result summary or error.")
 
 
+class InsertMessage(_Message):
+    """The person pressed Insert on a suggestion shown in the notebook (not the sidebar):
+    the sidebar inserts ``code`` below the active cell, and runs it when ``run``."""
+
+    type: Literal["insert"]
+    suggestion_id: str
+    code: str
+    sha256: str
+    run: bool = False
+
+
 class RunsReply(_Message):
     type: Literal["runs"]
     runs: list[ProgressMessage]
@@ -228,6 +240,7 @@ KernelMessage = Annotated[
     | DoneMessage
     | ErrorMessage
     | ProgressMessage
+    | InsertMessage
     | RunsReply,
     Field(discriminator="type"),
 ]
