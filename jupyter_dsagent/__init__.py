@@ -12,8 +12,11 @@ from ._version import __version__
 
 __all__ = [
     "__version__",
+    "ask",
+    "automl",
     "load",
     "load_ipython_extension",
+    "load_model",
     "profile",
     "sanitize_for_export",
     "uploads",
@@ -21,17 +24,23 @@ __all__ = [
 
 # Public functions resolved on first use, so importing the package stays cheap.
 _LAZY = {
+    "ask": "jupyter_dsagent.api",
     "load": "jupyter_dsagent.api",
     "profile": "jupyter_dsagent.profiling",
     "uploads": "jupyter_dsagent.api",
     "sanitize_for_export": "jupyter_dsagent.ingest.export",
+    "load_model": "jupyter_dsagent.automl",
 }
+# Subpackages that are also the function of their name (``dsa.automl(df, "y")``).
+_LAZY_MODULES = {"automl": "jupyter_dsagent.automl"}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
+    import importlib
 
+    if name in _LAZY_MODULES:
+        return importlib.import_module(_LAZY_MODULES[name])
+    if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'jupyter_dsagent' has no attribute {name!r}")
 

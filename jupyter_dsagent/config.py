@@ -13,6 +13,7 @@ runs at start and the kernel runs at ``%load_ext``.
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import json
 import logging
 import os
@@ -32,8 +33,9 @@ from traitlets.config.loader import (
 )
 
 from .exceptions import ConfigError
+from .redaction import redact, redact_text
 
-__all__ = ["ENV_PREFIX", "DSAgent", "load_config", "read_jupyter_config"]
+__all__ = ["ENV_PREFIX", "NON_SETTING_VARIABLES", "DSAgent", "load_config", "read_jupyter_config"]
 
 ENV_PREFIX = "DSAGENT_"
 SERVER_CONFIG_NAME = "jupyter_server_config"
@@ -84,6 +86,7 @@ AUTOML_PRESETS = (
 )
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("json", "text")
+AGENT_CONTEXTS = ("schema", "summary", "sample")
 # (pattern, what it means) pairs checked by validate() on text settings and list items.
 _MODEL_NAME = (
     re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$"),
@@ -93,6 +96,29 @@ _EXTENSION = (
     re.compile(r"^[a-z0-9]{1,10}$"),
     "an extension (1 to 10 lower-case letters or digits, no dot)",
 )
+_OPTIONAL_MODEL_NAME = (
+    re.compile(r"^(?:[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199})?$"),
+    "empty or a model name (letters, digits and ._:/@+- only, no spaces)",
+)
+_MODEL_PATTERN = (
+    re.compile(r"^[A-Za-z0-9*?\[][A-Za-z0-9._:/@+*?\[\]!-]{0,199}$"),
+    "a model name or shell pattern (letters, digits, ._:/@+- and *?[]! only)",
+)
+# http(s), a host, a path: no user:password@, no query or fragment where a key could hide.
+_URL = r"https?://[^\s/@?#]+(?:/[^\s?#]*)?"
+_OPTIONAL_URL = (
+    re.compile(rf"^(?:{_URL})?$"),
+    "empty or an http(s) URL without credentials, query or fragment",
+)
+_MODEL_URL = (
+    re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{{0,199}}={_URL}$"),
+    "model=url, the url an http(s) URL without credentials, query or fragment",
+)
+#: DSAGENT_* variables that are not settings: a key and the gateway's address and
+#: credential, which the server gives the kernels it starts. Never reported, never shown.
+NON_SETTING_VARIABLES = frozenset(
+    {"DSAGENT_API_KEY", "DSAGENT_GATEWAY_URL", "DSAGENT_GATEWAY_TOKEN"}
+)
 
 
 def _limit(default: int, lo: int, hi: int, unit: str, group: str, help: str) -> Int:
@@ -101,6 +127,10 @@ def _limit(default: int, lo: int, hi: int, unit: str, group: str, help: str) -> 
 
 def _flag(default: bool, help: str) -> Bool:
     return Bool(default, help=help).tag(config=True, group="Features")
+
+
+def _share(default: float, group: str, help: str) -> Float:
+    return Float(default, help=help).tag(config=True, min=0.0, max=1.0, unit="", group=group)
 
 
 class DSAgent(Configurable):
@@ -233,6 +263,77 @@ class DSAgent(Configurable):
         "Tables with more rows are profiled on a random sample of this size.",
     )
 
+    # -- profiling ---------------------------------------------------------------------
+    profile_exact_distinct_rows = _limit(
+        1_000_000,
+        0,
+        10**10,
+        "rows",
+        "Profiling",
+        "In a sampled profile, number, date and duration columns up to this many rows still "
+        "get exact distinct counts and top values (one sort of the whole column); longer "
+        "ones get an estimate from the sample. Text, category and boolean columns are "
+        "always counted exactly.",
+    )
+    profile_correlation_max_columns = _limit(
+        50,
+        0,
+        1000,
+        "columns",
+        "Profiling",
+        "Pearson correlations are computed between the first this-many numeric columns.",
+    )
+    profile_association_max_columns = _limit(
+        20,
+        0,
+        1000,
+        "columns",
+        "Profiling",
+        "Cramer's V associations are computed between the first this-many categorical and "
+        "boolean columns (with at most 50 distinct values each).",
+    )
+    profile_high_missing_share = _share(
+        0.5, "Profiling", "Share of missing values from which a column gets high_missing."
+    )
+    profile_high_cardinality_share = _share(
+        0.5,
+        "Profiling",
+        "Share of distinct values among present ones above which a categorical or text "
+        "column with more than 50 distinct values gets high_cardinality.",
+    )
+    profile_skew_limit = Float(
+        2.0, help="Absolute skewness above which a numeric column gets skewed."
+    ).tag(config=True, min=0.0, max=1000.0, unit="", group="Profiling")
+    profile_identifier_min_rows = _limit(
+        50,
+        1,
+        10**10,
+        "rows",
+        "Profiling",
+        "Fewest present values a column needs, all distinct, to be called an identifier "
+        "(possible_id).",
+    )
+    profile_imbalance_share = _share(
+        0.1,
+        "Profiling",
+        "A classification target whose rarest class holds less than this share of rows "
+        "gets imbalanced_target.",
+    )
+    profile_leakage_error_reduction = _share(
+        0.98,
+        "Profiling",
+        "Classification target: a column leaks (possible_leakage) when predicting the "
+        "target from it alone removes at least this share of the errors of always "
+        "guessing the majority class.",
+    )
+    profile_leakage_variance_share = _share(
+        0.9,
+        "Profiling",
+        "Regression target: a column leaks (possible_leakage) when it alone explains at "
+        "least this share of the target's variance (r squared for a number, eta squared "
+        "for the groups of a categorical column).",
+    )
+
     # -- sandbox -----------------------------------------------------------------------
     sandbox_memory_bytes = _limit(
         3 * 1024**3,
@@ -264,34 +365,276 @@ class DSAgent(Configurable):
     automl_preset = Unicode("medium_quality", help="AutoGluon preset used by AutoML runs.").tag(
         config=True, choices=AUTOML_PRESETS, group="AutoML"
     )
+    automl_max_concurrent_runs = _limit(
+        1,
+        1,
+        64,
+        "runs",
+        "AutoML",
+        "Most AutoML runs one kernel may have going at once; another is refused (automl_busy).",
+    )
+    automl_cpus = _limit(
+        0,
+        0,
+        1024,
+        "cores",
+        "AutoML",
+        "Cores an AutoML run may use (the engine's num_cpus and n_jobs, native thread "
+        "pools); 0: all the cores the kernel may use.",
+    )
+    automl_niceness = _limit(
+        10,
+        0,
+        19,
+        "",
+        "AutoML",
+        "How much lower the run's CPU priority is than the kernel's (nice), so the notebook "
+        "stays responsive while it trains.",
+    )
+    automl_memory_bytes = _limit(
+        4 * 1024**3,
+        256 * 1024**2,
+        1024**4,
+        "bytes",
+        "AutoML",
+        "Address-space limit (RLIMIT_AS) of every process of an AutoML run; a run that needs "
+        "more fails with automl_failed and the kernel is unharmed.",
+    )
+    automl_sample_threshold_rows = _limit(
+        200_000,
+        100,
+        10**10,
+        "rows",
+        "AutoML",
+        "Tables with more rows are trained and evaluated on a seeded random sample of this "
+        "many rows; the result says so.",
+    )
+    automl_max_rows = _limit(
+        1_000_000,
+        100,
+        10**10,
+        "rows",
+        "AutoML",
+        "Tables with more rows are refused (automl_too_large).",
+    )
+    automl_max_columns = _limit(
+        1000, 2, 100_000, "columns", "AutoML", "Tables with more columns are refused."
+    )
+    automl_max_classes = _limit(
+        100,
+        2,
+        100_000,
+        "classes",
+        "AutoML",
+        "Most classes a classification target may have; more are refused (automl_bad_target).",
+    )
+    automl_importance_seconds = _limit(
+        10,
+        0,
+        3600,
+        "seconds",
+        "AutoML",
+        "Longest time permutation feature importance may take, never more than a tenth of "
+        "the run's budget; features not reached in time are reported as such. 0: none.",
+    )
+    automl_engine_share = Float(
+        0.85,
+        help="Share of the time left for fitting that the engine is given as its own (soft) "
+        "time limit; the rest absorbs its overrun before the runner's hard cut-off.",
+    ).tag(config=True, min=0.1, max=1.0, unit="", group="AutoML")
+    automl_keep_runs = _limit(
+        20,
+        0,
+        100_000,
+        "runs",
+        "AutoML",
+        "Finished runs kept in runs/; older ones are removed first, a run in progress never. "
+        "0: no limit by count.",
+    )
+    automl_keep_days = _limit(
+        30,
+        0,
+        3650,
+        "days",
+        "AutoML",
+        "Finished runs older than this many days are removed from runs/. 0: no limit by age.",
+    )
 
-    # -- LLM ---------------------------------------------------------------------------
-    llm_model = Unicode(
-        "gpt-4o-mini",
-        help="Model the agent calls, in litellm's naming (provider/model). "
-        "API keys are read from the provider's usual environment variable, never from here.",
-    ).tag(config=True, pattern=_MODEL_NAME, group="LLM")
-    llm_fallback_models = List(
-        Unicode(), default_value=[], help="Models tried in order when the main model fails."
-    ).tag(config=True, pattern=_MODEL_NAME, group="LLM")
-    llm_temperature = Float(0.2, help="Sampling temperature.").tag(
-        config=True, min=0.0, max=2.0, unit="", group="LLM"
-    )
-    llm_max_output_tokens = _limit(
-        1024, 1, 200_000, "tokens", "LLM", "Most tokens a model may write in one answer."
-    )
-    llm_max_request_tokens = _limit(
+    # -- models and the gateway --------------------------------------------------------
+    model = Unicode(
+        "",
+        help="Model the agent calls, in litellm's naming (openai/gpt-4o-mini, "
+        "anthropic/claude-3-5-haiku-latest, gemini/gemini-2.0-flash, ollama/llama3.1, ...). "
+        "Empty: no model, and the agent uses its offline planner. Keys are never settings: "
+        "the provider's usual variable (OPENAI_API_KEY, ...) or DSAGENT_API_KEY.",
+    ).tag(config=True, pattern=_OPTIONAL_MODEL_NAME, group="Models")
+    fallback_models = List(
+        Unicode(),
+        default_value=[],
+        help="Models tried in this order when the model fails (after its retries) or is "
+        "cooling down.",
+    ).tag(config=True, pattern=_MODEL_NAME, group="Models")
+    api_base = Unicode(
+        "",
+        help="Base URL of the model's server (a local OpenAI-compatible server, Ollama, a "
+        "proxy); empty: the provider's own. No credentials in the URL.",
+    ).tag(config=True, pattern=_OPTIONAL_URL, group="Models")
+    model_api_bases = List(
+        Unicode(),
+        default_value=[],
+        help="Base URLs of other models (fallbacks, allowed models), each as "
+        "'model=url', e.g. 'openai/backup=http://127.0.0.1:8000/v1'.",
+    ).tag(config=True, pattern=_MODEL_URL, group="Models")
+    allowed_models = List(
+        Unicode(),
+        default_value=[],
+        help="Models a request may name besides the model and its fallbacks (which are "
+        "always allowed). A request for any other model is refused with 403.",
+    ).tag(config=True, pattern=_MODEL_NAME, group="Models")
+    denied_models = List(
+        Unicode(),
+        default_value=[],
+        help="Models no request may name, as names or shell patterns (openai/gpt-4*); "
+        "the deny-list wins over the allow-list.",
+    ).tag(config=True, pattern=_MODEL_PATTERN, group="Models")
+    temperature = Float(
+        0.2, help="Sampling temperature of model calls whose request does not set one."
+    ).tag(config=True, min=0.0, max=2.0, unit="", group="Models")
+    max_tokens_per_request = _limit(
         16_000,
         256,
         2_000_000,
         "tokens",
-        "LLM",
-        "Most tokens one request may send (prompt, summaries and history together).",
+        "Models",
+        "Most tokens one request may send (messages and tool definitions, counted with "
+        "the model's tokenizer before sending); a larger one is refused with 400.",
     )
-    llm_request_timeout = Float(60.0, help="Seconds before a model call is abandoned.").tag(
-        config=True, min=1.0, max=3600.0, unit="seconds", group="LLM"
+    max_output_tokens = _limit(
+        2048,
+        1,
+        200_000,
+        "tokens",
+        "Models",
+        "Most tokens a model may write in one answer; requests without max_tokens get this.",
     )
-    llm_retries = _limit(2, 0, 10, "retries", "LLM", "Retries of a failed model call.")
+    model_timeout_seconds = Float(
+        60.0,
+        help="Seconds one attempt of a model call may take before it is abandoned, "
+        "retried or passed to the next fallback.",
+    ).tag(config=True, min=0.1, max=3600.0, unit="seconds", group="Models")
+    model_retries = _limit(
+        2,
+        0,
+        10,
+        "retries",
+        "Models",
+        "Retries of a model that answered 429, 5xx or timed out, before the next fallback.",
+    )
+    retry_max_wait_seconds = Float(
+        20.0,
+        help="Longest wait before a retry. litellm backs off exponentially from half a "
+        "second, or waits as long as the provider's Retry-After asks; this caps the wait.",
+    ).tag(config=True, min=0.0, max=60.0, unit="seconds", group="Models")
+    cooldown_after_failures = _limit(
+        3,
+        1,
+        1000,
+        "failures",
+        "Models",
+        "Failures within a minute after which a model is skipped for cooldown_seconds.",
+    )
+    cooldown_seconds = Float(
+        60.0, help="How long a failing model is skipped (its fallbacks answer meanwhile)."
+    ).tag(config=True, min=0.1, max=86_400.0, unit="seconds", group="Models")
+    rate_limit_per_minute = _limit(
+        60,
+        1,
+        100_000,
+        "requests",
+        "Models",
+        "Most model calls one user may make per minute (short bursts up to this number); "
+        "more are refused with 429 and Retry-After.",
+    )
+    user_token_budget = _limit(
+        0, 0, 10**12, "tokens", "Models", "Tokens (in and out) one user may use; 0: no limit."
+    )
+    user_cost_budget = Float(
+        0.0, help="US dollars one user's model calls may cost in all; 0: no limit."
+    ).tag(config=True, min=0.0, max=1_000_000.0, unit="USD", group="Models")
+    user_daily_token_budget = _limit(
+        0, 0, 10**12, "tokens", "Models", "Tokens one user may use per UTC day; 0: no limit."
+    )
+    user_daily_cost_budget = Float(
+        0.0, help="US dollars one user's model calls may cost per UTC day; 0: no limit."
+    ).tag(config=True, min=0.0, max=1_000_000.0, unit="USD", group="Models")
+    server_token_budget = _limit(
+        0,
+        0,
+        10**12,
+        "tokens",
+        "Models",
+        "Tokens all users of this server may use in all (the instructor's budget); 0: no limit.",
+    )
+    server_cost_budget = Float(
+        0.0, help="US dollars all model calls of this server may cost in all; 0: no limit."
+    ).tag(config=True, min=0.0, max=1_000_000.0, unit="USD", group="Models")
+    server_daily_token_budget = _limit(
+        0, 0, 10**12, "tokens", "Models", "Tokens all users may use per UTC day; 0: no limit."
+    )
+    server_daily_cost_budget = Float(
+        0.0, help="US dollars all model calls may cost per UTC day; 0: no limit."
+    ).tag(config=True, min=0.0, max=1_000_000.0, unit="USD", group="Models")
+    max_gateway_body_bytes = _limit(
+        8 * 1024 * 1024,
+        1024,
+        512 * 1024 * 1024,
+        "bytes",
+        "Models",
+        "Largest JSON body the model gateway accepts; a larger one is refused with 413 "
+        "before it is read.",
+    )
+    keep_keys_from_kernels = Bool(
+        True,
+        help="Hold provider API keys in the server and remove them from the environment "
+        "that kernels and terminals inherit; kernels reach models through the gateway.",
+    ).tag(config=True, group="Models")
+    store_transcripts = Bool(
+        False,
+        help="Also write each model call's messages and answer, redacted, to "
+        "llm-transcripts.jsonl in the data directory (mode 0600) for teaching review. "
+        "The audit log only ever keeps a SHA-256 of the prompt.",
+    ).tag(config=True, group="Models")
+
+    # -- agent -------------------------------------------------------------------------
+    agent_context = Unicode(
+        "summary",
+        help="What the agent may show the model about a DataFrame: 'schema' (names and "
+        "types), 'summary' (the profile summary) or 'sample' (summary plus "
+        "agent_sample_rows rows).",
+    ).tag(config=True, choices=AGENT_CONTEXTS, group="Agent")
+    agent_sample_rows = _limit(
+        0, 0, 50, "rows", "Agent", "Rows sent to the model with agent_context='sample'."
+    )
+    agent_mask_columns = Unicode(
+        r"e-?mail|phone|mobile|ssn|social.?security|passport|password|credit.?card|iban"
+        r"|address|birth",
+        help="Regular expression (case-insensitive) of column names whose values never "
+        "leave the kernel: the model sees such a column's name and type only.",
+    ).tag(config=True, group="Agent")
+    agent_max_tool_rounds = _limit(
+        8, 1, 50, "rounds", "Agent", "Model calls with tool use allowed in one answer."
+    )
+    agent_history_tokens = _limit(
+        6_000,
+        500,
+        1_000_000,
+        "tokens",
+        "Agent",
+        "Budget of one request's conversation history; older turns are dropped first.",
+    )
+    agent_tool_result_tokens = _limit(
+        1_500, 100, 100_000, "tokens", "Agent", "Longest tool result the model is shown."
+    )
 
     # -- features ----------------------------------------------------------------------
     summary_only = _flag(
@@ -304,6 +647,11 @@ class DSAgent(Configurable):
         "when off, ZIP uploads are refused.",
     )
     automl = _flag(True, "Allow AutoML runs.")
+    automl_warm_worker = _flag(
+        True,
+        "Keep one AutoML worker started, its libraries imported, waiting for the next run, "
+        "so a run's time limit is not spent starting Python and importing AutoGluon.",
+    )
     strip_exif = _flag(True, "Remove EXIF, GPS and other metadata from uploaded images.")
 
     # -- logging -----------------------------------------------------------------------
@@ -367,7 +715,7 @@ class DSAgent(Configurable):
         names = self.setting_names()
         by_var = {self.env_var(n): n for n in names}
         for var, raw in environ.items():
-            if not var.startswith(ENV_PREFIX):
+            if not var.startswith(ENV_PREFIX) or var in NON_SETTING_VARIABLES:
                 continue
             name = by_var.get(var)
             if name is None:
@@ -395,14 +743,16 @@ class DSAgent(Configurable):
             trait = self.traits()[name]
             problem = _check_value(trait, getattr(self, name))
             if problem:
+                # Redacted: a URL setting may carry a password the person pasted in.
                 raise ConfigError(
-                    f"DSAgent.{name} = {getattr(self, name)!r} (from {self.source_of(name)}) "
-                    f"is invalid: {problem}."
+                    f"DSAgent.{name} = {redact(getattr(self, name))!r} "
+                    f"(from {self.source_of(name)}) is invalid: {problem}."
                 )
         self._check_relations()
         return self
 
     def _check_relations(self) -> None:
+        self._check_models()
         if self.automl_default_seconds > self.automl_max_seconds:
             raise ConfigError(
                 f"DSAgent.automl_default_seconds = {self.automl_default_seconds} "
@@ -423,6 +773,47 @@ class DSAgent(Configurable):
                 f"DSAgent.data_dir = {self.data_dir!r} (from {self.source_of('data_dir')}) "
                 "is invalid: it must be an absolute path."
             )
+        try:
+            re.compile(self.agent_mask_columns)
+        except re.error as exc:
+            raise ConfigError(
+                f"DSAgent.agent_mask_columns = {self.agent_mask_columns!r} "
+                f"(from {self.source_of('agent_mask_columns')}) is not a regular "
+                f"expression: {exc}."
+            ) from None
+
+    def _check_models(self) -> None:
+        """The model, its fallbacks and the lists must describe one coherent set of models."""
+        if self.fallback_models and not self.model:
+            raise ConfigError(
+                f"DSAgent.fallback_models is set (from {self.source_of('fallback_models')}) "
+                "but DSAgent.model is empty: set DSAGENT_MODEL to the model they back up."
+            )
+        chain = [self.model, *self.fallback_models] if self.model else []
+        repeated = sorted({name for name in chain if chain.count(name) > 1})
+        if repeated:
+            raise ConfigError(
+                f"DSAgent.fallback_models repeats {', '.join(repeated)} (from "
+                f"{self.source_of('fallback_models')}): each model may appear once in the "
+                "chain of the model and its fallbacks."
+            )
+        for name in chain:
+            pattern = next((p for p in self.denied_models if fnmatch.fnmatchcase(name, p)), None)
+            if pattern is not None:
+                raise ConfigError(
+                    f"DSAgent.denied_models refuses {name!r} (pattern {pattern!r}, from "
+                    f"{self.source_of('denied_models')}), which is the configured model or "
+                    "one of its fallbacks: remove one or the other."
+                )
+        known = {*chain, *self.allowed_models}
+        for entry in self.model_api_bases:
+            name = entry.partition("=")[0]
+            if name not in known:
+                raise ConfigError(
+                    f"DSAgent.model_api_bases names {name!r} (from "
+                    f"{self.source_of('model_api_bases')}), which is neither the model, a "
+                    "fallback nor an allowed model."
+                )
 
 
 def _parse_env_value(trait: TraitType, raw: str) -> Any:
@@ -471,7 +862,7 @@ def _check_value(trait: TraitType, value: Any) -> str | None:
         items = value if isinstance(value, list) else [value]
         bad = [item for item in items if not pattern.match(item)]
         if bad:
-            return f"{bad[0]!r} is not {meaning}"
+            return f"{redact_text(bad[0])!r} is not {meaning}"
     return None
 
 

@@ -13,6 +13,15 @@ that best describes it, so callers that know nothing of us can still catch them:
     ├── BadRequest(DSAgentError, ValueError)           bad_request
     ├── RateLimited(DSAgentError)                      rate_limited (retry_after seconds)
     ├── InsufficientStorage(DSAgentError, OSError)     insufficient_storage
+    ├── GatewayError(DSAgentError)                     a model call was refused or failed
+    │   ├── ModelNotConfigured(GatewayError, LookupError)   model_not_configured
+    │   ├── ModelNotAllowed(GatewayError, PermissionError)  model_not_allowed
+    │   ├── TokenLimitExceeded(GatewayError, ValueError)    token_limit
+    │   ├── BudgetExhausted(GatewayError)                   budget_exhausted
+    │   └── UpstreamFailed(GatewayError, ConnectionError)   upstream_failed
+    ├── AutoMLError(DSAgentError, RuntimeError)        automl_failed, automl_no_model, …
+    │   └── AutoMLInputError(AutoMLError, ValueError)  automl_bad_target, automl_too_large
+    │       └── SchemaMismatch(AutoMLInputError)       automl_schema_mismatch
     └── IngestError(DSAgentError, ValueError)          a file was refused
         ├── UploadTooLarge                             too_large
         ├── TypeNotAllowed                             type_not_allowed
@@ -33,20 +42,29 @@ __all__ = [
     "ArchiveError",
     "AuditError",
     "AuditRecordError",
+    "AutoMLError",
+    "AutoMLInputError",
     "BadRequest",
+    "BudgetExhausted",
     "ConfigError",
     "ContentMismatch",
     "DSAgentError",
     "DataDirError",
+    "GatewayError",
     "ImageError",
     "IngestError",
     "InsufficientStorage",
+    "ModelNotAllowed",
+    "ModelNotConfigured",
     "NotFoundError",
     "RateLimited",
     "ResourceLimitError",
+    "SchemaMismatch",
     "TableError",
+    "TokenLimitExceeded",
     "TypeNotAllowed",
     "UploadTooLarge",
+    "UpstreamFailed",
 ]
 
 #: Every stable error code and the HTTP status it maps to at the edge.
@@ -83,14 +101,27 @@ ERROR_STATUS: dict[str, int] = {
     "rate_limited": 429,
     "model_not_allowed": 403,
     "token_limit": 400,
-    "budget_exhausted": 429,
+    # 402, not 429: a spent budget does not come back by retrying, and OpenAI clients
+    # retry every 429 on their own.
+    "budget_exhausted": 402,
     "upstream_failed": 502,
+    "model_not_configured": 503,
     # the installation itself
     "config_invalid": 500,
     "data_dir_unsafe": 500,
     "audit_failed": 500,
     "audit_record_invalid": 500,
     "internal_error": 500,
+    # AutoML runs
+    "automl_disabled": 403,
+    "automl_busy": 429,
+    "automl_bad_target": 422,
+    "automl_too_large": 413,
+    "automl_running": 409,
+    "automl_cancelled": 409,
+    "automl_no_model": 422,
+    "automl_failed": 500,
+    "automl_schema_mismatch": 422,
 }
 
 
@@ -166,6 +197,87 @@ class InsufficientStorage(DSAgentError, OSError):
     """Accepting the request would leave less free disk space than the configured floor."""
 
     code = "insufficient_storage"
+
+
+class GatewayError(DSAgentError):
+    """A model call was refused by policy or failed upstream; nothing was charged for it."""
+
+    code = "upstream_failed"
+
+
+class ModelNotConfigured(GatewayError, LookupError):
+    """No model is configured; the agent uses its offline planner instead."""
+
+    code = "model_not_configured"
+
+
+class ModelNotAllowed(GatewayError, PermissionError):
+    """The request named a model outside the allow-list, or on the deny-list."""
+
+    code = "model_not_allowed"
+
+
+class TokenLimitExceeded(GatewayError, ValueError):
+    """The request is larger than ``max_tokens_per_request`` (or asks for too long an answer)."""
+
+    code = "token_limit"
+
+
+class BudgetExhausted(GatewayError):
+    """A token or cost budget (the user's or the server's, per day or in total) is spent.
+
+    ``retry_after`` is the seconds until a daily budget resets, or None for a total one.
+    """
+
+    code = "budget_exhausted"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class UpstreamFailed(GatewayError, ConnectionError):
+    """No configured model answered: errors, timeouts or cooldown, fallbacks included."""
+
+    code = "upstream_failed"
+
+    def __init__(self, message: str, *, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
+
+
+class AutoMLError(DSAgentError, RuntimeError):
+    """An AutoML run could not start, was stopped, or ended without a model."""
+
+    code = "automl_failed"
+
+
+class AutoMLInputError(AutoMLError, ValueError):
+    """The data cannot be learned from as asked: a bad target, or a table over the limits."""
+
+    code = "automl_bad_target"
+
+
+class SchemaMismatch(AutoMLInputError):
+    """Data given to a trained model differs from what it was trained on.
+
+    ``missing``, ``extra`` and ``dtypes`` (column -> (expected, found)) say exactly how.
+    """
+
+    code = "automl_schema_mismatch"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        missing: tuple[str, ...] = (),
+        extra: tuple[str, ...] = (),
+        dtypes: dict[str, tuple[str, str]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.missing = missing
+        self.extra = extra
+        self.dtypes = dict(dtypes or {})
 
 
 class IngestError(DSAgentError, ValueError):

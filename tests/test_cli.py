@@ -43,15 +43,13 @@ def audit(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> AuditLog:
 def test_config_prints_values_with_their_sources_and_never_a_key(jp_config_dir: Path) -> None:
     config_file = jp_config_dir / "jupyter_server_config.py"
     config_file.write_text("c.DSAgent.max_zip_entries = 50\n")
-    done = jupyter_dsagent(
-        "config", env={"DSAGENT_LLM_TEMPERATURE": "0.7", "OPENAI_API_KEY": FAKE_KEY}
-    )
+    done = jupyter_dsagent("config", env={"DSAGENT_TEMPERATURE": "0.7", "OPENAI_API_KEY": FAKE_KEY})
     assert done.returncode == 0, done.stderr
     lines = {
         line.split()[0]: line for line in done.stdout.splitlines() if line.startswith("DSAgent.")
     }
     assert lines["DSAgent.max_zip_entries"].endswith(f"(config file {config_file})")
-    assert lines["DSAgent.llm_temperature"].endswith("(env DSAGENT_LLM_TEMPERATURE)")
+    assert lines["DSAgent.temperature"].endswith("(env DSAGENT_TEMPERATURE)")
     assert lines["DSAgent.max_upload_bytes"].endswith("(default)")
     assert "OPENAI_API_KEY  set" in done.stdout
     assert "Q" * 28 not in done.stdout + done.stderr

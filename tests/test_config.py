@@ -40,7 +40,8 @@ def test_defaults_match_the_documented_limits() -> None:
     )
     assert settings.sample_threshold_rows == 100_000
     assert (settings.automl_default_seconds, settings.automl_max_seconds) == (60, 600)
-    assert settings.llm_temperature == 0.2
+    assert settings.temperature == 0.2
+    assert settings.model == ""  # no model: the agent plans offline
     assert all(settings.source_of(name) == "default" for name in DSAgent.setting_names())
 
 
@@ -131,24 +132,24 @@ def test_unknown_env_variable_is_reported_with_a_suggestion(
                 "1,024 to 100,000,000,000",
             ],
         ),
-        ({"DSAGENT_LLM_TEMPERATURE": "3.5"}, ["DSAgent.llm_temperature", "3.5", "0.0 to 2.0"]),
+        ({"DSAGENT_TEMPERATURE": "3.5"}, ["DSAgent.temperature", "3.5", "0.0 to 2.0"]),
         ({"DSAGENT_MAX_ZIP_DEPTH": "-1"}, ["DSAgent.max_zip_depth", "-1", "0 to 5"]),
         # not a number at all
         (
             {"DSAGENT_MAX_CSV_ROWS": "lots"},
             ["DSAGENT_MAX_CSV_ROWS='lots'", "DSAgent.max_csv_rows", "an integer from 1 to"],
         ),
-        ({"DSAGENT_LLM_REQUEST_TIMEOUT": "soon"}, ["DSAgent.llm_request_timeout", "'soon'"]),
+        ({"DSAGENT_MODEL_TIMEOUT_SECONDS": "soon"}, ["DSAgent.model_timeout_seconds", "'soon'"]),
         # not a boolean
         ({"DSAGENT_STRIP_EXIF": "maybe"}, ["DSAgent.strip_exif", "'maybe'", "true or false"]),
         # not one of the choices
         ({"DSAGENT_LOG_FORMAT": "xml"}, ["DSAgent.log_format", "'xml'", "json, text"]),
         ({"DSAGENT_AUTOML_PRESET": "fastest"}, ["DSAgent.automl_preset", "medium_quality"]),
         # malformed names
-        ({"DSAGENT_LLM_MODEL": "gpt 4"}, ["DSAgent.llm_model", "'gpt 4'", "no spaces"]),
-        ({"DSAGENT_LLM_FALLBACK_MODELS": "ok-model, bad model"}, ["'bad model'"]),
+        ({"DSAGENT_MODEL": "gpt 4"}, ["DSAgent.model", "'gpt 4'", "no spaces"]),
+        ({"DSAGENT_MODEL": "m", "DSAGENT_FALLBACK_MODELS": "ok-model, bad model"}, ["'bad model'"]),
         ({"DSAGENT_ALLOWED_EXTENSIONS": "csv,.zip"}, ["DSAgent.allowed_extensions", "'.zip'"]),
-        ({"DSAGENT_LLM_FALLBACK_MODELS": "[1, 2"}, ["DSAgent.llm_fallback_models"]),
+        ({"DSAGENT_FALLBACK_MODELS": "[1, 2"}, ["DSAgent.fallback_models"]),
         # a forbidden member of an allow-list
         ({"DSAGENT_ALLOWED_EXTENSIONS": "csv,exe,py"}, ["exe, py", "never accepted"]),
         # settings that contradict each other
