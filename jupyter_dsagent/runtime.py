@@ -42,7 +42,10 @@ def start_runtime(settings: DSAgent, *, process: str) -> Runtime:
     ``settings`` must already be validated. Writes a ``config.loaded`` record and logs
     the chain head, which the platform's log collection keeps as an outside checkpoint.
     """
-    setup_logging(settings.log_level, settings.log_format)
+    # A kernel's log lines reach the notebook under the cell; there, only warnings and
+    # errors belong, unless the person chose a level.
+    quiet_kernel = process == "kernel" and settings.source_of("log_level") == "default"
+    setup_logging("WARNING" if quiet_kernel else settings.log_level, settings.log_format)
     data = DataDir.prepare(settings.data_dir)
     audit = AuditLog(data.audit_db)
     audit.append(

@@ -253,11 +253,14 @@ class Agent:
         ]
 
     def _remember(self, question: str, text: str) -> None:
+        # With no model nothing is ever sent, so there is nothing to count (and counting
+        # would import litellm for the offline planner's first answer).
         for message in (
             {"role": "user", "content": question},
             {"role": "assistant", "content": text or "(no text)"},
         ):
-            self._history.append(_HistoryEntry(message, self._count(message["content"]) + 4))
+            tokens = self._count(message["content"]) + 4 if self.client is not None else 0
+            self._history.append(_HistoryEntry(message, tokens))
 
     def _resolve_step_reference(self, question: str) -> str:
         match = _STEP_REFERENCE.match(question)

@@ -38,7 +38,7 @@ class KernelSession:
         self.shell = shell
         self.runtime = runtime
         self.actor = current_user()
-        self.runs: list[Any] = []
+        self._runs: list[Any] = []
         self.suggestions: dict[str, Any] = {}
         self.progress_listeners: list[Callable[[Any], None]] = []
         self.sidebars: list[SidebarPeer] = []
@@ -49,7 +49,7 @@ class KernelSession:
             list_uploads=self._list_uploads,
             load_upload=self._load_upload,
             start_automl=self.start_automl,
-            automl_runs=lambda: list(self.runs),
+            automl_runs=lambda: self.runs,
             last_error=lambda: getattr(sys, "last_value", None),
         )
 
@@ -161,9 +161,18 @@ class KernelSession:
         from ..automl import automl
 
         run = automl(frame, target, **options)
-        self.runs.insert(0, run)
+        self._runs.insert(0, run)
         run.on_progress(lambda progress: self._progress(run))
         return run
+
+    @property
+    def runs(self) -> list[Any]:
+        """Runs started here, then any other run of this process still going, newest first."""
+        from ..automl import active_runs
+
+        known = {run.run_id for run in self._runs}
+        others = [run for run in reversed(active_runs()) if run.run_id not in known]
+        return [*self._runs, *others]
 
     def find_run(self, run_id: str) -> Any | None:
         return next((run for run in self.runs if run.run_id == run_id), None)
