@@ -146,17 +146,7 @@ class GatewayClient:
         on_delta: Callable[[str], None] | None = None,
         cancel: threading.Event | None = None,
     ) -> ModelReply:
-        model = self.model
-        if not model:
-            raise ModelError("No model is configured on the server.", code="model_not_configured")
-        body: dict[str, Any] = {
-            "model": model,
-            "messages": messages,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
-        if tools:
-            body["tools"] = tools
+        body = streaming_request(self.model, messages, tools)
         return collect(self._stream(body), on_delta=on_delta, cancel=cancel)
 
     def _stream(self, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -216,6 +206,23 @@ class GatewayClient:
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._token}"}
+
+
+def streaming_request(
+    model: str | None, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The OpenAI chat request both clients send: streamed, with usage at the end."""
+    if not model:
+        raise ModelError("No model is configured.", code="model_not_configured")
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": messages,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    if tools:
+        body["tools"] = tools
+    return body
 
 
 def usage_rows(report: dict[str, Any]) -> dict[str, Any]:

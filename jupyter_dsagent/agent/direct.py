@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..exceptions import DSAgentError
-from .client import ModelError, ModelReply, collect, usage_rows
+from .client import ModelError, ModelReply, collect, streaming_request, usage_rows
 
 __all__ = ["DirectClient"]
 
@@ -47,14 +47,7 @@ class DirectClient:
         on_delta: Callable[[str], None] | None = None,
         cancel: threading.Event | None = None,
     ) -> ModelReply:
-        request: dict[str, Any] = {
-            "model": self.model,
-            "messages": messages,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
-        if tools:
-            request["tools"] = tools
+        request = streaming_request(self.model, messages, tools)
         try:
             stream = self.service.stream(request, user=self.user)
             try:
