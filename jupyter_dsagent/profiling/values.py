@@ -312,9 +312,9 @@ def _count_objects(series: pd.Series, take: np.ndarray | None, codes_levels: int
         codes, uniques = pd.factorize(values)
         missing = None
         distinct = np.asarray(uniques, dtype=object)
-    except TypeError:  # unhashable cells (lists, dicts): group them by their repr
+    except TypeError:  # unhashable cells (lists, dicts) go by their repr; the rest as is
         absent = series.isna()
-        codes, _ = pd.factorize(series.map(repr).where(~absent))
+        codes, _ = pd.factorize(series.map(_hashable_key).where(~absent))
         missing = int(absent.sum())
         seen, first = np.unique(codes, return_index=True)
         distinct = np.asarray(values, dtype=object)[first[seen >= 0]]
@@ -343,3 +343,13 @@ def count_values(
     if kind == "category":
         return _count_category(series, take, codes_levels)
     return _count_objects(series, take, codes_levels)
+
+
+def _hashable_key(value: Any) -> Any:
+    """``value`` itself when it can be hashed (so 0 and 0.0 stay equal, as in pandas),
+    else a tagged repr."""
+    try:
+        hash(value)
+    except TypeError:
+        return ("unhashable", repr(value))
+    return value

@@ -200,3 +200,10 @@ def test_one_python_type_pandas_does_not_know_is_not_mixed() -> None:
     frame = pd.DataFrame({"d": [{"a": 1}, {"b": 2}, None], "m": [{"a": 1}, "x", None]})
     flagged = {w.column for w in profile(frame).warnings_for("mixed_types")}
     assert flagged == {"m"}
+
+
+def test_equal_numbers_stay_equal_in_a_column_with_unhashable_cells() -> None:
+    frame = pd.DataFrame({"a": [0, 0.0, [], []]})
+    result = profile(frame, sample=False, use_cache=False)
+    assert result.columns[0].distinct == 2  # 0 == 0.0, as pandas counts them
+    assert result.duplicate_rows == int(frame.duplicated().sum()) == 2
