@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+import string
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -20,6 +21,9 @@ from jupyter_dsagent.agent.workspace import Workspace
 from jupyter_dsagent.config import DSAgent
 from tests.ingest.manifest import PROPER_READS
 from tests.paths import SHARED_DATA
+
+# A made-up key of a provider's shape, built here so no key-like text is stored.
+FAKE_KEY = "sk-" + string.ascii_lowercase
 
 
 @cache
@@ -104,7 +108,7 @@ def test_a_gateway_failure_is_named_and_other_reasons_are_redacted(
     other = plan(
         "overview of titanic",
         workspace,
-        reason="budget refused for key sk-abcdefghijklmnopqrstuvwxyz " + "x" * 400,
+        reason=f"budget refused for key {FAKE_KEY} " + "x" * 400,
     )
     assert "The model could not answer (budget refused for key sk-***" in other.text
     assert "abcdefghijklmnop" not in other.text
