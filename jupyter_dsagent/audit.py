@@ -32,6 +32,7 @@ from typing import Any
 
 from .exceptions import AuditError, AuditRecordError
 from .redaction import redact
+from .sqlite_files import open_private_sqlite
 
 __all__ = ["GENESIS_HASH", "KINDS", "AuditLog", "AuditRecord", "Checkpoint", "VerifyResult"]
 
@@ -190,15 +191,9 @@ class AuditLog:
     # -- connection ----------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
         if self._conn is None or self._pid != os.getpid():
-            # Create the file private before SQLite opens it; -wal/-shm inherit the mode.
-            fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
-            os.close(fd)
-            conn = sqlite3.connect(
-                self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
+            conn = open_private_sqlite(
+                self.path, busy_timeout=self._busy_timeout, synchronous="FULL"
             )
-            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
             self._conn, self._pid = conn, os.getpid()
         return self._conn
 
@@ -217,7 +212,8 @@ class AuditLog:
         try:
             yield
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite may have rolled back already; keep the real error
+                conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
 

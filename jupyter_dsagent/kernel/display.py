@@ -117,7 +117,6 @@ def show_run(run: Any, session: KernelSession, *, bound_to: str) -> None:
 
 
 def show_runs(session: KernelSession) -> None:
-    import pandas as pd
 
     rows = []
     for run in session.runs:
@@ -133,18 +132,11 @@ def show_runs(session: KernelSession) -> None:
                 "best_score": progress_value(progress, "best_score", None),
             }
         )
-    if not rows:
-        print("No AutoML runs in this kernel yet: %dsagent automl DF --target COL")
-        return
-    display(pd.DataFrame(rows).set_index("run"))
+    _show_table(rows, "run", "No AutoML runs in this kernel yet: %dsagent automl DF --target COL")
 
 
 def show_uploads(records: list[Any]) -> None:
-    import pandas as pd
 
-    if not records:
-        print("No uploads yet. Drop files on the DS Agent sidebar, or use dsa.load(path).")
-        return
     rows = [
         {
             "id": record.id,
@@ -156,15 +148,13 @@ def show_uploads(records: list[Any]) -> None:
         }
         for record in records
     ]
-    display(pd.DataFrame(rows).set_index("id"))
+    _show_table(
+        rows, "id", "No uploads yet. Drop files on the DS Agent sidebar, or use dsa.load(path)."
+    )
 
 
 def show_audit(records: list[Any]) -> None:
-    import pandas as pd
 
-    if not records:
-        print("The audit log has no matching records.")
-        return
     rows = [
         {
             "seq": record.seq,
@@ -176,7 +166,17 @@ def show_audit(records: list[Any]) -> None:
         }
         for record in records
     ]
-    display(pd.DataFrame(rows).set_index("seq"))
+    _show_table(rows, "seq", "The audit log has no matching records.")
+
+
+def _show_table(rows: list[dict[str, Any]], index: str, empty: str) -> None:
+    """Rows as a DataFrame (HTML in a notebook, text in a terminal), or ``empty``."""
+    import pandas as pd
+
+    if not rows:
+        print(empty)
+        return
+    display(pd.DataFrame(rows).set_index(index))
 
 
 def show_usage(session: KernelSession) -> None:

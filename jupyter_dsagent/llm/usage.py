@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import BudgetExhausted
+from ..sqlite_files import open_private_sqlite
 from .budgets import Budgets, Spent, seconds_until_next_day, utc_day
 
 __all__ = ["HOLD_SECONDS", "Reservation", "UsageStore"]
@@ -104,15 +105,10 @@ class UsageStore:
     # -- connection ----------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
         if self._conn is None or self._pid != os.getpid():
-            fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)  # private before SQLite opens it
-            os.close(fd)
-            conn = sqlite3.connect(
-                self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
-            )
-            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")
             # Usage is bookkeeping, not evidence: a power cut may lose the last calls.
-            conn.execute("PRAGMA synchronous = NORMAL")
+            conn = open_private_sqlite(
+                self.path, busy_timeout=self._busy_timeout, synchronous="NORMAL"
+            )
             self._conn, self._pid = conn, os.getpid()
         return self._conn
 
