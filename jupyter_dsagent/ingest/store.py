@@ -10,7 +10,6 @@ and :meth:`Catalog.reconcile` (run at start-up) removes such orphans.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import UploadRecord, UploadWarning
+from ..sqlite_files import open_private_sqlite
 
 __all__ = ["Catalog"]
 
@@ -52,13 +52,7 @@ class Catalog:
         self.ready_dir = ready_dir
         self.thumbnails_dir = thumbnails_dir
         self._lock = threading.Lock()
-        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-        os.close(fd)
-        self._conn = sqlite3.connect(
-            path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
-        )
-        self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn = open_private_sqlite(path, busy_timeout=busy_timeout, synchronous="FULL")
         self._conn.execute("PRAGMA foreign_keys = ON")
         with self._transaction() as conn:
             for statement in _SCHEMA:
