@@ -29,6 +29,9 @@ LEADERBOARD_MARGIN = 1.5
 #: kept on that estimate.
 PROBE_ROWS = 256
 PREDICT_MARGIN = 1.5
+#: Holdout points kept for the residual plot of a regression: enough to see the shape
+#: of the errors, few enough that ``result.json`` stays small.
+RESIDUAL_POINTS = 1_000
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -137,6 +140,8 @@ def _metrics(engine: Engine, holdout: pd.DataFrame, until: float, outcome: Outco
         }
         outcome.data["classes"] = classes
         outcome.data["positive_class"] = positive
+    else:
+        outcome.data["residuals"] = _residual_sample(truth, predicted)
     metrics = holdout_metrics(spec.task, truth, predicted, proba, positive=positive)
     outcome.data["metrics"] = metrics
     outcome.data["score"] = metrics.get(spec.metric)
@@ -145,6 +150,14 @@ def _metrics(engine: Engine, holdout: pd.DataFrame, until: float, outcome: Outco
             f"MAPE leaves out the {int((truth == 0).sum())} holdout rows whose true value is 0."
         )
     return True
+
+
+def _residual_sample(truth: pd.Series, predicted: pd.Series) -> dict[str, list[float]]:
+    """Evenly spaced holdout rows (all of them when few) as actual and predicted values."""
+    actual = np.asarray(truth, dtype=float)
+    guessed = np.asarray(predicted, dtype=float)
+    keep = np.unique(np.linspace(0, len(actual) - 1, min(len(actual), RESIDUAL_POINTS)).astype(int))
+    return {"actual": actual[keep].tolist(), "predicted": guessed[keep].tolist()}
 
 
 def _step(what: str, step: Callable[[], None], until: float, outcome: Outcome) -> bool:

@@ -34,6 +34,9 @@ class AutoMLResult:
         ``predict_seconds``.
     confusion_matrix : DataFrame or None
         True class (rows) against predicted class (columns), for classification.
+    residuals : DataFrame or None
+        For regression, ``actual``, ``predicted`` and ``residual`` (actual - predicted)
+        of up to 1 000 evenly spaced holdout rows: what the residual plot shows.
     feature_importance : DataFrame
         Permutation importance on the holdout; ``repeats`` 0 means not reached in time.
     models_finished : int
@@ -123,6 +126,15 @@ class AutoMLResult:
             index=pd.Index(labels, name="true"),
             columns=pd.Index(labels, name="predicted"),
         )
+
+    @property
+    def residuals(self) -> pd.DataFrame | None:
+        points = self.data.get("residuals")
+        if not points:
+            return None
+        frame = pd.DataFrame({"actual": points["actual"], "predicted": points["predicted"]})
+        frame["residual"] = frame["actual"] - frame["predicted"]
+        return frame
 
     @property
     def deadline_hit(self) -> bool:

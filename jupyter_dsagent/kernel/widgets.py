@@ -240,8 +240,7 @@ def _result_figure(result: Any) -> Any:
     residuals = getattr(result, "residuals", None)
     if residuals is None:
         return None
-    predicted, actual = residuals["predicted"], residuals["actual"]
-    axes.scatter(predicted, [a - p for a, p in zip(actual, predicted, strict=False)], s=8)
+    axes.scatter(residuals["predicted"], residuals["residual"], s=8, alpha=0.6)
     axes.axhline(0, color="grey", linewidth=1)
     axes.set_xlabel("predicted")
     axes.set_ylabel("actual - predicted")

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from jupyter_dsagent.audit import AuditLog, AuditRecord
@@ -79,6 +80,7 @@ def test_the_holdout_is_a_stratified_fifth_set_aside_first(titanic: tuple) -> No
     assert abs(rows["holdout"] - 891 * 0.2) <= 2  # a fifth of each class, rounded
     matrix = result.confusion_matrix
     assert matrix is not None and int(matrix.to_numpy().sum()) == rows["holdout"]
+    assert result.residuals is None
     held = matrix.sum(axis=1)  # true classes of the holdout
     for label, count in frame["survived"].value_counts().items():
         assert abs(held[label] - count * 0.2) <= 1
@@ -182,6 +184,11 @@ def test_sklearn_engine_with_a_time_split_on_a_sample(make_settings: Callable) -
     assert any("sample of 2,000" in note for note in result.notes)
     split = result.split
     assert split["strategy"] == "time" and split["holdout_from"] >= split["train_until"]
+    residuals = result.residuals  # every holdout row, as the plot shows them
+    assert result.confusion_matrix is None and residuals is not None
+    assert len(residuals) == result.rows["holdout_scored"] == result.rows["holdout"]
+    rmse = float(np.sqrt((residuals["residual"] ** 2).mean()))
+    assert rmse == pytest.approx(result.metrics["rmse"], rel=1e-9)
     predictor = result.load_model()
     predicted = predictor.predict(frame.head(10))
     assert predicted.notna().all() and predicted.name == "fare"
