@@ -195,8 +195,10 @@ def automl(
 def warm_up(*, settings: DSAgent | None = None) -> None:
     """Start a standby worker now, so even the first run does not wait for imports.
 
-    The kernel extension calls this at ``%load_ext``; it returns at once and does
-    nothing when AutoML or ``DSAgent.automl_warm_worker`` is off.
+    Each run leaves a standby for the next one; ``%load_ext`` does not start one (it
+    holds about 250 MB, a cost kernels that never train should not pay). Call this
+    ahead of a first run, e.g. in a workshop notebook's set-up cell. It returns at once
+    and does nothing when AutoML or ``DSAgent.automl_warm_worker`` is off.
     """
     chosen = _settings(settings)
     if chosen.automl and chosen.automl_warm_worker:

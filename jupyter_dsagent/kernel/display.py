@@ -116,8 +116,8 @@ def show_run(run: Any, session: KernelSession, *, bound_to: str) -> None:
     )
 
 
-def show_runs(session: KernelSession) -> None:
-
+def show_runs(session: KernelSession, stored: list[Any]) -> None:
+    """This kernel's runs (live), then the other runs kept in the data dir (``stored``)."""
     rows = []
     for run in session.runs:
         progress = run.progress
@@ -132,7 +132,22 @@ def show_runs(session: KernelSession) -> None:
                 "best_score": progress_value(progress, "best_score", None),
             }
         )
-    _show_table(rows, "run", "No AutoML runs in this kernel yet: %dsagent automl DF --target COL")
+    shown = {row["run"] for row in rows}
+    for summary in stored:
+        if summary.run_id not in shown:
+            seconds = summary.seconds
+            rows.append(
+                {
+                    "run": summary.run_id,
+                    "status": summary.status,
+                    "target": summary.target,
+                    "elapsed_s": None if seconds is None else round(float(seconds), 1),
+                    "budget_s": None,
+                    "models": None,
+                    "best_score": summary.score,
+                }
+            )
+    _show_table(rows, "run", "No AutoML runs yet: %dsagent automl DF --target COL")
 
 
 def show_uploads(records: list[Any]) -> None:

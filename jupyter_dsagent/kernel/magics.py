@@ -181,7 +181,9 @@ class DSAgentMagics(Magics):
         display.show_run(run, self.session, bound_to=args.name)
 
     def _cmd_runs(self, args: argparse.Namespace) -> None:
-        display.show_runs(self.session)
+        from ..automl import list_runs
+
+        display.show_runs(self.session, list_runs(settings=self.session.runtime.settings))
 
     def _cmd_uploads(self, args: argparse.Namespace) -> None:
         from ..api import uploads

@@ -20,14 +20,20 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("kernel") / "dsagent"
 
 
-@pytest.fixture(scope="module")
-def kernel(data_dir: Path) -> Iterator[Kernel]:
+def offline_kernel(data_dir: Path) -> Kernel:
+    """A kernel with the extension loaded, no model, and its data in ``data_dir``."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DSAGENT_DATA_DIR", str(data_dir))
         for name in ("DSAGENT_GATEWAY_URL", "DSAGENT_GATEWAY_TOKEN", "DSAGENT_MODEL"):
             patch.delenv(name, raising=False)
         started = Kernel()
     started.run("%load_ext jupyter_dsagent")
+    return started
+
+
+@pytest.fixture(scope="module")
+def kernel(data_dir: Path) -> Iterator[Kernel]:
+    started = offline_kernel(data_dir)
     started.run(f"import pandas as pd\ndf = pd.read_csv({str(TITANIC)!r})")
     yield started
     started.close()
@@ -141,6 +147,22 @@ def test_automl_runs_in_the_background_with_live_progress(kernel: Kernel) -> Non
     assert shown.text.startswith("done ") and "accuracy" in shown.text
     runs = kernel.run("%dsagent runs")
     assert "done" in runs.text
+
+
+def test_runs_also_lists_the_runs_kept_from_earlier_kernels(kernel: Kernel, data_dir: Path) -> None:
+    finished = kernel.run("print(run.run_id, run.status)").text.split()
+    assert finished[1] == "done"
+    later = offline_kernel(data_dir)
+    try:
+        listed = later.run(
+            "from jupyter_dsagent.automl import list_runs\n"
+            "%dsagent runs\n"
+            "print([(s.run_id, s.status, s.target) for s in list_runs()])"
+        ).text
+    finally:
+        later.close()
+    assert finished[0] in listed.split("\n[")[0]  # in the table %dsagent runs shows
+    assert f"({finished[0]!r}, 'done', 'survived')" in listed
 
 
 def test_automl_can_be_cancelled_from_python(kernel: Kernel) -> None:
