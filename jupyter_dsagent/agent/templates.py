@@ -386,6 +386,8 @@ def automl(frame: str, target: Any, time_limit: int) -> str:
         f"    {frame}.dropna(subset=[{target!r}]), target={target!r}, time_limit={time_limit}",
         ")",
         "automl_run.wait()",
+        "for note in automl_run.result.notes:  # sampling, cut-offs, suspected leakage",
+        "    print('Note:', note)",
         "print(automl_run.result.metrics)",
         "automl_run.result.leaderboard",
     )

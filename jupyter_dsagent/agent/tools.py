@@ -194,6 +194,7 @@ def _run_status(run: Any) -> str:
         state["progress"] = progress if isinstance(progress, dict) else vars(progress)
     if run.status == "done":
         state["metrics"] = run.result.metrics
+        state["notes"] = run.result.notes  # sampling, cut-offs, suspected target leakage
     return json.dumps(state, default=str)
 
 

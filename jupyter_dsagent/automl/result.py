@@ -46,6 +46,9 @@ class AutoMLResult:
         killed the worker), or let it run on to finish a first model.
     sampled : bool
         True when a seeded sample of the rows was used (see ``rows``).
+    leakage_candidates : list of str
+        Feature columns the profiler's leakage check flags: they almost determine the
+        target in the training rows (also said in ``notes``).
     timings : dict
         Seconds per step, and ``wall`` from ``automl()`` to the result.
     notes : list of str
@@ -143,6 +146,10 @@ class AutoMLResult:
     @property
     def sampled(self) -> bool:
         return bool(self.data.get("sampled"))
+
+    @property
+    def leakage_candidates(self) -> list[str]:
+        return list(self.data.get("leakage_candidates") or [])
 
     @property
     def timings(self) -> dict[str, float]:

@@ -31,6 +31,7 @@ from .alarm import Alarm, Cutoff
 from .budget import KILL_GRACE, SELF_KILL_GRACE
 from .engines import ENGINES, available, engine_class
 from .evaluation import evaluate
+from .leakage import leakage_candidates, leakage_note
 from .outcome import Outcome
 from .progress import ProgressReporter, write_json
 from .schema import frame_schema
@@ -165,6 +166,13 @@ def _run(run_dir: Path, spec: RunSpec) -> None:
         features=[column.to_dict() for column in frame_schema(frame.drop(columns=[spec.target]))],
     )
     outcome.timing("split", time.time() - started)
+
+    started = time.time()
+    leaks = leakage_candidates(train, spec.target, seed=spec.seed)
+    outcome.data["leakage_candidates"] = leaks
+    if leaks:
+        outcome.note(leakage_note(leaks, spec.target))
+    outcome.timing("leakage_check", time.time() - started)
 
     reporter.phase("fitting")
     started = time.time()

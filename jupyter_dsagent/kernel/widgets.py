@@ -209,6 +209,8 @@ class RunProgress(widgets.VBox):
         import pandas as pd
 
         result = run.result
+        for note in result.notes:  # sampling, cut-offs, suspected leakage: read before scores
+            self.result.append_stdout(f"Note: {note}\n")
         metrics = {k: v for k, v in result.metrics.items() if isinstance(v, int | float)}
         self.result.append_display_data(pd.DataFrame([metrics], index=["holdout"]))
         self.result.append_display_data(result.leaderboard)

@@ -69,6 +69,18 @@ def test_binary_run_reports_the_classification_metrics(titanic: tuple) -> None:
     assert set(result.metrics) == CLASSIFICATION_METRICS
     assert all(0.5 < value <= 1.0 for value in result.metrics.values())
     assert result.score == result.metrics["accuracy"] and result.metric == "accuracy"
+    assert result.leakage_candidates == []  # the shared tables' leak columns are dropped
+
+
+def test_a_column_that_restates_the_target_is_named_before_the_scores(
+    settings: DSAgent,
+) -> None:
+    frame = table("seaborn/titanic.csv")
+    frame["alive"] = frame["survived"].map({0: "no", 1: "yes"})  # as in the original table
+    result = automl(frame, "survived", time_limit=10, engine="sklearn", settings=settings).wait()
+    assert result.leakage_candidates == ["alive"]
+    [note] = [note for note in result.notes if "leakage" in note]
+    assert '"alive"' in note and 'df.drop(columns=["alive"])' in note
 
 
 def test_the_holdout_is_a_stratified_fifth_set_aside_first(titanic: tuple) -> None:
@@ -184,6 +196,7 @@ def test_sklearn_engine_with_a_time_split_on_a_sample(make_settings: Callable) -
     assert any("sample of 2,000" in note for note in result.notes)
     split = result.split
     assert split["strategy"] == "time" and split["holdout_from"] >= split["train_until"]
+    assert result.leakage_candidates == []  # `total` (fare plus tip and tolls) was dropped
     residuals = result.residuals  # every holdout row, as the plot shows them
     assert result.confusion_matrix is None and residuals is not None
     assert len(residuals) == result.rows["holdout_scored"] == result.rows["holdout"]
