@@ -229,3 +229,20 @@ class Profile:
         from jupyter_dsagent.profiling.html import render_html
 
         return render_html(self)
+
+    def __str__(self) -> str:
+        """The report as fixed-width text (what a terminal shows)."""
+        from jupyter_dsagent.profiling.plain import render_text
+
+        return render_text(self)
+
+    def __repr__(self) -> str:
+        how = f"sample of {self.sample_rows:,}" if self.sampled else "exact"
+        return (
+            f"<Profile {self.rows:,} rows x {self.n_columns} columns ({how}), "
+            f"{len(self.warnings)} warnings>"
+        )
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's text form: the whole report, not the dataclass fields."""
+        printer.text(repr(self) if cycle else str(self))
