@@ -6,10 +6,15 @@ check, CVE-2024-0450), so the structure is checked here from the raw records, be
 known to be sound. Member names are never used as paths: output files get generated
 names inside the destination directory. Nested archives are extracted as plain bytes;
 the pipeline recurses, passing one :class:`ByteBudget` down every level.
+
+Members are hashed as they are written (in a helper thread, while the next chunk is
+inflated), and a large archive can be extracted in batches (``start``/``batch_bytes``),
+so the pipeline can validate the members of one batch while the next is inflated.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -18,6 +23,7 @@ import unicodedata
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from itertools import pairwise
@@ -26,7 +32,7 @@ from typing import BinaryIO
 
 from ..exceptions import ArchiveError, IngestError
 from .limits import Limits
-from .quarantine import CHUNK_BYTES, human_bytes
+from .quarantine import CHUNK_BYTES, human_bytes, write_all
 
 __all__ = [
     "ByteBudget",
@@ -146,12 +152,14 @@ class ByteBudget:
 
 @dataclass(frozen=True)
 class ExtractedMember:
-    """One extracted member: its name in the archive and where its bytes are now."""
+    """One extracted member: its name in the archive, where its bytes are now, their
+    SHA-256 (taken while writing them)."""
 
     name: str
     path: Path
     size: int
     compressed_size: int
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -164,8 +172,11 @@ class Skipped:
 
 @dataclass(frozen=True)
 class Extraction:
+    """What one call extracted; ``resume`` is the entry index to continue from (None: done)."""
+
     members: tuple[ExtractedMember, ...]
     skipped: tuple[Skipped, ...]
+    resume: int | None = None
 
 
 @dataclass(frozen=True)
@@ -694,21 +705,61 @@ def _create_member_file(dir_fd: int, file_name: str) -> int:
 
 
 def safe_unzip(
-    path: Path, dest_dir: Path, limits: Limits, budget: ByteBudget | None = None
+    path: Path,
+    dest_dir: Path,
+    limits: Limits,
+    budget: ByteBudget | None = None,
+    start: int = 0,
+    batch_bytes: int | None = None,
 ) -> Extraction:
-    """:func:`check_zip_structure`, then stream every regular member into ``dest_dir``.
+    """:func:`check_zip_structure`, then stream the regular members into ``dest_dir``.
 
     Members land under generated names (``00003.member``), never under their own. On
-    any error every file written so far is deleted before the error propagates.
+    any error every file this call wrote is deleted before the error propagates.
     ``budget`` defaults to a fresh ``max_zip_uncompressed_bytes``; the pipeline passes
     one shared by all levels of a nested upload.
+
+    Extraction begins at entry ``start``; with ``batch_bytes`` it stops after the first
+    member that brings the declared output of this call to that many bytes, and the
+    result's ``resume`` says where the next call begins. Every call checks the whole
+    structure again, and the declared size of everything still to come against
+    ``budget``, so a batch is refused exactly when the whole archive would be.
     """
     # One open file for the checks and the extraction: what is extracted is what was checked.
     with open(path, "rb") as handle:
         infos = _checked_infos(handle, limits)
         if budget is None:
             budget = ByteBudget(limits.max_zip_uncompressed_bytes)
-        return _extract(handle, infos, dest_dir, limits, budget)
+        return _extract(handle, infos, dest_dir, limits, budget, start, batch_bytes)
+
+
+class _MemberSink:
+    """Hashes and writes a member's chunks in a helper thread, one chunk behind the
+    inflation (zlib, SHA-256 and the write all release the GIL)."""
+
+    def __init__(self, fd: int, helper: ThreadPoolExecutor) -> None:
+        self._fd = fd
+        self._helper = helper
+        self._hash = hashlib.sha256()
+        self._pending: Future[None] | None = None
+
+    def __call__(self, chunk: bytes) -> None:
+        self._wait()
+        self._pending = self._helper.submit(self._consume, chunk)
+
+    def _consume(self, chunk: bytes) -> None:
+        self._hash.update(chunk)
+        write_all(self._fd, chunk)
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def finish(self) -> str:
+        """Wait for the last chunk; the member's SHA-256."""
+        self._wait()
+        return self._hash.hexdigest()
 
 
 def _extract(
@@ -717,10 +768,14 @@ def _extract(
     dest_dir: Path,
     limits: Limits,
     budget: ByteBudget,
+    start: int,
+    batch_bytes: int | None,
 ) -> Extraction:
     reasons = [_skip_reason(info) for info in infos]
     declared = sum(
-        info.file_size for info, reason in zip(infos, reasons, strict=True) if reason is None
+        info.file_size
+        for info, reason in zip(infos[start:], reasons[start:], strict=True)
+        if reason is None
     )
     if declared > budget.remaining:
         raise _bomb(
@@ -730,21 +785,37 @@ def _extract(
     members: list[ExtractedMember] = []
     skipped: list[Skipped] = []
     created: list[str] = []
+    batch_declared = 0
+    resume: int | None = None
     dir_fd = os.open(dest_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        with _open_zip(handle) as archive:
-            for index, (info, reason) in enumerate(zip(infos, reasons, strict=True)):
+        with (
+            _open_zip(handle) as archive,
+            ThreadPoolExecutor(1, thread_name_prefix="dsagent-unzip") as helper,
+        ):
+            for index in range(start, len(infos)):
+                info, reason = infos[index], reasons[index]
+                if batch_bytes is not None and members and batch_declared >= batch_bytes:
+                    resume = index
+                    break
                 if reason is not None:
                     skipped.append(Skipped(info.orig_filename, reason))
                     continue
                 file_name = f"{index:05d}.member"
                 fd = _create_member_file(dir_fd, file_name)
                 created.append(file_name)
-                with os.fdopen(fd, "wb") as out:
-                    size = _stream_member(archive, info, limits, budget, out.write)
+                try:
+                    sink = _MemberSink(fd, helper)
+                    try:
+                        size = _stream_member(archive, info, limits, budget, sink)
+                    finally:
+                        sha256 = sink.finish()
+                finally:
+                    os.close(fd)
+                batch_declared += info.file_size
                 members.append(
                     ExtractedMember(
-                        info.orig_filename, dest_dir / file_name, size, info.compress_size
+                        info.orig_filename, dest_dir / file_name, size, info.compress_size, sha256
                     )
                 )
     except BaseException:
@@ -754,4 +825,4 @@ def _extract(
         raise
     finally:
         os.close(dir_fd)
-    return Extraction(tuple(members), tuple(skipped))
+    return Extraction(tuple(members), tuple(skipped), resume)

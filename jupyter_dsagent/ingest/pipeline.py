@@ -6,6 +6,12 @@ The upload endpoint streams into a :class:`QuarantineWriter` and calls
 sniffed here, parsed only in the sandbox, and moved into ready/ (and the catalog)
 only when every check passed; on any failure everything in quarantine is removed.
 Every accept and every refusal is written to the audit log.
+
+Work that does not depend on each other runs side by side: the upload's ``fsync`` and
+those of the files the worker wrote (ZIP members, re-encoded images) run in background
+threads while validation goes on, and nothing is renamed into ready/ before they are
+done; a ZIP is extracted in batches by one sandbox worker while the other validates the
+members already out.
 """
 
 from __future__ import annotations
@@ -14,12 +20,14 @@ import hashlib
 import logging
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from ..audit import AuditLog
 from ..datadir import DataDir
@@ -31,6 +39,9 @@ from .quarantine import QuarantineWriter, Received, receive, sweep
 from .sandbox import Sandbox
 from .sniff import EXTENSION_KINDS, clean_name, expect_kind, extension_of, sniff
 from .store import Catalog
+
+if TYPE_CHECKING:
+    from .archive import ExtractedMember
 
 __all__ = ["Ingestor", "sha256_of"]
 
@@ -44,6 +55,9 @@ _TABLE_TASKS = {
     "parquet": "parquet",
     "xlsx": "xlsx",
 }
+# Declared bytes a ZIP extraction batch holds: large enough that the structure checks
+# each batch repeats cost little, small enough that members are validated early.
+_ZIP_BATCH_BYTES = 64_000_000
 _STORED_EXTENSION = {
     "csv": "csv",
     "tsv": "tsv",
@@ -55,15 +69,57 @@ _STORED_EXTENSION = {
 }
 
 
+class _Staged(Protocol):
+    """A complete file in quarantine (a received upload, an extracted member)."""
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def size(self) -> int: ...
+
+    @property
+    def sha256(self) -> str: ...
+
+
 @dataclass
 class _Work:
-    """Files one upload has staged in quarantine, and where each goes when accepted."""
+    """Files one upload has staged in quarantine, and where each goes when accepted.
+
+    Every staged file is ``fsync``-ed in a background thread from the moment it is
+    complete; :meth:`wait_durable` waits for all of them before anything is published.
+    """
 
     moves: list[tuple[Path, Path]] = field(default_factory=list)
     scratch: list[Path] = field(default_factory=list)
     remaining_bytes: int = 0
+    syncs: dict[Path, Future[None]] = field(default_factory=dict)
+    _syncer: ThreadPoolExecutor | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)  # ZIP members: threads
+
+    def stage(self, source: Path, target: Path) -> None:
+        """Move ``source`` to ``target`` on publishing; make it durable meanwhile."""
+        with self._lock:
+            self.moves.append((source, target))
+        self.sync_later(source)
+
+    def sync_later(self, path: Path) -> None:
+        """Start the ``fsync`` of a complete file (once per file)."""
+        with self._lock:
+            if path not in self.syncs:
+                if self._syncer is None:
+                    self._syncer = ThreadPoolExecutor(1, thread_name_prefix="dsagent-fsync")
+                self.syncs[path] = self._syncer.submit(_fsync, path)
+
+    def wait_durable(self) -> None:
+        with self._lock:
+            pending = list(self.syncs.values())
+        for synced in pending:
+            synced.result()
 
     def discard(self) -> None:
+        if self._syncer is not None:
+            self._syncer.shutdown(wait=False, cancel_futures=True)
         for source, _ in self.moves:
             source.unlink(missing_ok=True)
         for path in self.scratch:
@@ -130,12 +186,12 @@ class Ingestor:
         """Validate a complete file in quarantine; publish it to ready/ or remove it."""
         name = clean_name(filename)
         work = _Work(
-            scratch=[received.path], remaining_bytes=self.limits.max_zip_uncompressed_bytes
+            scratch=[received.path],
+            remaining_bytes=self.limits.max_zip_uncompressed_bytes,
+            syncs={received.path: received.synced},
         )
         try:
-            record = self._validate(
-                received.path, name, received.size, received.sha256, depth=0, work=work
-            )
+            record = self._validate(received, name, depth=0, work=work)
             self._publish(record, work)
         except IngestError as exc:
             self._audit_refusal(name, exc, actor=actor, size=received.size, sha256=received.sha256)
@@ -170,9 +226,8 @@ class Ingestor:
         return record
 
     # -- validation ------------------------------------------------------------------------
-    def _validate(
-        self, path: Path, name: str, size: int, sha256: str, *, depth: int, work: _Work
-    ) -> UploadRecord:
+    def _validate(self, staged: _Staged, name: str, *, depth: int, work: _Work) -> UploadRecord:
+        path, size = staged.path, staged.size
         if size == 0:
             raise IngestError(f"{name!r} is empty.", code="empty_upload")
         kind = expect_kind(name, sniff(path), self.limits.allowed_extensions)
@@ -181,13 +236,13 @@ class Ingestor:
         validate = {"image": self._image, "zip": self._archive}.get(kind, self._table)
         source, stored_ext, inspection, children = validate(path, kind, upload_id, depth, work)
         stored = f"{upload_id}.{stored_ext}"
-        work.moves.append((source, self.data.ready / stored))
+        work.stage(source, self.data.ready / stored)
         return UploadRecord(
             id=upload_id,
             name=name,
             kind=kind,
             size=size,
-            sha256=sha256,
+            sha256=staged.sha256,  # read last: the upload's may still be being computed
             created=_now(),
             path=stored,
             metadata=inspection.metadata,
@@ -212,7 +267,7 @@ class Ingestor:
         ]
         result = self.sandbox.run("image", path, stem, self.limits)
         if result.thumbnail is not None:
-            work.moves.append((result.thumbnail, self.data.thumbnails / f"{upload_id}.jpg"))
+            work.stage(result.thumbnail, self.data.thumbnails / f"{upload_id}.jpg")
         inspection = Inspection(dict(result.metadata), tuple(result.warnings))
         return result.path, result.path.suffix.lstrip("."), inspection, []
 
@@ -232,16 +287,32 @@ class Ingestor:
         extract_dir = self.data.quarantine / f"{upload_id}.d"
         extract_dir.mkdir(mode=0o700)
         work.scratch.append(extract_dir)
-        extraction = self.sandbox.run(
-            "zip", path, extract_dir, self.limits, ByteBudget(work.remaining_bytes)
-        )
-        work.remaining_bytes -= sum(member.size for member in extraction.members)
-        notes = [f"{s.name} ({s.reason})" for s in extraction.skipped]
-        children = []
-        for member in extraction.members:
-            child = self._member(member.path, member.name, member.size, depth, work, notes)
-            if child is not None:
-                children.append(child)
+        # Per entry, in archive order: a note, or the member's validation (running or done).
+        outcomes: list[str | Future[_Checked]] = []
+        expanded = 0
+        with ThreadPoolExecutor(2, thread_name_prefix="dsagent-member") as checkers:
+            try:
+                start: int | None = 0
+                while start is not None and not _any_failed(outcomes):
+                    extraction = self.sandbox.run(
+                        "zip",
+                        path,
+                        extract_dir,
+                        self.limits,
+                        ByteBudget(work.remaining_bytes),
+                        start,
+                        _ZIP_BATCH_BYTES,
+                    )
+                    start = extraction.resume
+                    batch = sum(member.size for member in extraction.members)
+                    work.remaining_bytes -= batch
+                    expanded += batch
+                    outcomes += [f"{s.name} ({s.reason})" for s in extraction.skipped]
+                    for member in extraction.members:
+                        outcomes.append(self._check_member(member, depth, work, checkers))
+                children, notes = _in_order(outcomes)
+            finally:
+                checkers.shutdown(cancel_futures=True)
         warnings: tuple[tuple[str, str], ...] = ()
         if notes:
             shown = "; ".join(notes[:10]) + (
@@ -251,41 +322,64 @@ class Ingestor:
         metadata = {
             "members": len(children),
             "skipped": len(notes),
-            "uncompressed_bytes": sum(m.size for m in extraction.members),
+            "uncompressed_bytes": expanded,
         }
         return path, "zip", Inspection(metadata, warnings), children
 
-    def _member(
-        self, path: Path, name: str, size: int, depth: int, work: _Work, notes: list[str]
-    ) -> UploadRecord | None:
-        """A ZIP member goes through the same checks as an upload, one level deeper.
+    def _check_member(
+        self, member: ExtractedMember, depth: int, work: _Work, checkers: ThreadPoolExecutor
+    ) -> str | Future[_Checked]:
+        """A note for a member that is skipped, else its validation, started.
 
         Members whose extension is not accepted are skipped with a note (archives often
-        carry READMEs and scripts); a member whose content contradicts its name, or any
-        other refusal, refuses the whole archive.
+        carry READMEs and scripts). Nested archives are validated here, in order, as
+        they share this upload's expansion budget; other members are validated by the
+        ``checkers`` threads, each on its own sandbox worker, while extraction goes on.
         """
-        ext = extension_of(name)
+        ext = extension_of(member.name)
         if ext not in self.limits.allowed_extensions or ext not in EXTENSION_KINDS:
-            notes.append(f"{name} (.{ext or '?'} files are not accepted)")
-            return None
+            return f"{member.name} (.{ext or '?'} files are not accepted)"
+        work.sync_later(member.path)
+        if EXTENSION_KINDS[ext][0] != "zip":
+            return checkers.submit(self._member, member, depth, work)
+        done: Future[_Checked] = Future()
         try:
-            return self._validate(path, name, size, sha256_of(path), depth=depth + 1, work=work)
+            done.set_result(self._member(member, depth, work))
+        except IngestError as exc:
+            done.set_exception(exc)
+        return done
+
+    def _member(self, member: ExtractedMember, depth: int, work: _Work) -> _Checked:
+        """A ZIP member goes through the same checks as an upload, one level deeper.
+
+        A member whose content contradicts its name, or any other refusal, refuses the
+        whole archive; a ``.txt`` member that is not a table is skipped with a note.
+        """
+        name = member.name
+        try:
+            return self._validate(member, name, depth=depth + 1, work=work)
         except TableError as exc:
-            if ext == "txt" and exc.code == "csv_invalid":
-                notes.append(f"{name} (text, not a table)")
-                return None
+            if extension_of(name) == "txt" and exc.code == "csv_invalid":
+                return f"{name} (text, not a table)"
             raise _in_member(exc, name) from None
         except IngestError as exc:
             raise _in_member(exc, name) from None
 
     # -- publishing ------------------------------------------------------------------------
     def _publish(self, record: UploadRecord, work: _Work) -> None:
-        """Rename every staged file into place, then insert the rows (see store.py)."""
+        """Rename every staged file into place, then insert the rows (see store.py).
+
+        Only durable files are renamed, and the renames are made durable (the
+        directories synced) before the rows are written.
+        """
+        work.wait_durable()
         done: list[Path] = []
         try:
             for source, target in work.moves:
                 os.replace(source, target)
                 done.append(target)
+            for directory in {target.parent for target in done}:
+                _fsync(directory, os.O_DIRECTORY)
             self.catalog.add(record)
         except BaseException:
             for target in done:
@@ -309,6 +403,40 @@ class Ingestor:
             "upload.rejected", actor=actor, subject=name, outcome="denied", details=details
         )
         log.info("Refused upload %r: %s (%s)", name, exc.message, exc.code)
+
+
+#: What validating a ZIP member gives: its record, or a note saying why it was skipped.
+_Checked = UploadRecord | str
+
+
+def _any_failed(outcomes: list[str | Future[_Checked]]) -> bool:
+    """Whether a member's validation already failed (then extraction stops early)."""
+    return any(
+        isinstance(outcome, Future) and outcome.done() and outcome.exception() is not None
+        for outcome in outcomes
+    )
+
+
+def _in_order(outcomes: list[str | Future[_Checked]]) -> tuple[list[UploadRecord], list[str]]:
+    """Children and notes in archive order; the first failure in that order is raised."""
+    children: list[UploadRecord] = []
+    notes: list[str] = []
+    for outcome in outcomes:
+        checked = outcome.result() if isinstance(outcome, Future) else outcome
+        if isinstance(checked, str):
+            notes.append(checked)
+        else:
+            children.append(checked)
+    return children, notes
+
+
+def _fsync(path: Path, kind: int = os.O_NOFOLLOW) -> None:
+    """Make a file's bytes durable, or (``kind=os.O_DIRECTORY``) the renames into it."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | kind)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _in_member(exc: IngestError, name: str) -> IngestError:

@@ -2,6 +2,13 @@
 
 The client's file name is never used here; the file gets a random name. Nothing in
 quarantine/ is trusted, and everything there is removed on failure or at start-up.
+
+Receiving is on every upload's critical path, so what can wait runs in a helper
+thread while the file is being validated: the ``fsync`` that makes it durable, and,
+for a local file or stream (:func:`receive`, which is not paced by a network), the
+SHA-256, read back from the quarantine copy. An HTTP body is hashed on the way, as its
+pieces arrive. The pipeline waits for both (:meth:`Received.wait_durable`,
+:attr:`Received.sha256`) before the file may be moved into ready/.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ import hashlib
 import os
 import secrets
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -17,7 +25,15 @@ from typing import BinaryIO
 
 from ..exceptions import UploadTooLarge
 
-__all__ = ["CHUNK_BYTES", "QuarantineWriter", "Received", "human_bytes", "receive", "sweep"]
+__all__ = [
+    "CHUNK_BYTES",
+    "QuarantineWriter",
+    "Received",
+    "human_bytes",
+    "receive",
+    "sweep",
+    "write_all",
+]
 
 CHUNK_BYTES = 1 << 20
 
@@ -33,25 +49,41 @@ def human_bytes(n: float) -> str:
 
 @dataclass(frozen=True)
 class Received:
-    """A complete file in quarantine: where, how big, and its SHA-256."""
+    """A complete file in quarantine: where, how big, its SHA-256 and its ``fsync``.
+
+    Both may still be running in the background; reading :attr:`sha256` waits for the
+    digest, and nothing may publish the file before :meth:`wait_durable` returned.
+    """
 
     path: Path
     size: int
-    sha256: str
+    digest: Future[str]
+    synced: Future[None]
+
+    @property
+    def sha256(self) -> str:
+        """The file's SHA-256 (hex); raises the OSError that stopped the hashing."""
+        return self.digest.result()
+
+    def wait_durable(self) -> None:
+        """Return once the file's bytes are on disk; raises the ``fsync``'s OSError."""
+        self.synced.result()
 
 
 class QuarantineWriter:
     """Write an upload chunk by chunk; refuse it the moment it passes ``max_bytes``.
 
     Use as a context manager: leaving the block with an exception removes the file.
+    With ``hash_after``, chunks are not hashed as they come: :meth:`finish` has the
+    file read back and hashed in the background instead.
     """
 
-    def __init__(self, quarantine_dir: Path, max_bytes: int) -> None:
+    def __init__(self, quarantine_dir: Path, max_bytes: int, *, hash_after: bool = False) -> None:
         self.path = quarantine_dir / f"{secrets.token_hex(16)}.part"
         self.max_bytes = max_bytes
         self.size = 0
-        self._hash = hashlib.sha256()
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        self._hash = None if hash_after else hashlib.sha256()
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         self._fd: int | None = os.open(self.path, flags, 0o600)
 
     def write(self, chunk: bytes) -> None:
@@ -64,19 +96,25 @@ class QuarantineWriter:
                 f"The upload is larger than {human_bytes(self.max_bytes)}, the limit; "
                 "it was stopped and discarded."
             )
-        self._hash.update(chunk)
-        view = memoryview(chunk)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
+        if self._hash is not None:
+            self._hash.update(chunk)
+        write_all(self._fd, chunk)
 
     def finish(self) -> Received:
+        """The complete file; its hash and ``fsync`` may still run (see :class:`Received`)."""
         if self._fd is None:
             raise ValueError("the upload is already finished or aborted")
-        os.fsync(self._fd)
-        os.close(self._fd)
-        self._fd = None
-        return Received(self.path, self.size, self._hash.hexdigest())
+        fd, self._fd = self._fd, None
+        helper = ThreadPoolExecutor(1, thread_name_prefix="dsagent-receive")
+        digest: Future[str]
+        if self._hash is None:
+            digest = helper.submit(_hash_file, fd, self.size)
+        else:
+            digest = Future()
+            digest.set_result(self._hash.hexdigest())
+        synced = helper.submit(_sync_and_close, fd)
+        helper.shutdown(wait=False)  # the thread ends once both are done
+        return Received(self.path, self.size, digest, synced)
 
     def abort(self) -> None:
         """Close and delete; safe to call more than once."""
@@ -98,13 +136,46 @@ class QuarantineWriter:
             self.abort()
 
 
+def write_all(fd: int, chunk: bytes) -> None:
+    """``os.write`` until all of ``chunk`` is written (it may write less at once)."""
+    view = memoryview(chunk)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _hash_file(fd: int, size: int) -> str:
+    """SHA-256 of the first ``size`` bytes of the open file (all of it: it is ours)."""
+    digest = hashlib.sha256()
+    buffer = memoryview(bytearray(CHUNK_BYTES))
+    offset = 0
+    while offset < size:
+        count = os.preadv(fd, [buffer[: size - offset]], offset)
+        if not count:
+            raise OSError(f"the quarantine file ended after {offset} of {size} bytes")
+        digest.update(buffer[:count])
+        offset += count
+    return digest.hexdigest()
+
+
+def _sync_and_close(fd: int) -> None:
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def receive(source: BinaryIO | Path, quarantine_dir: Path, max_bytes: int) -> Received:
-    """Stream a binary file object or a path into quarantine."""
+    """Stream a binary file object or a path into quarantine; hash it in the background.
+
+    Reads never ask for more than one byte past the limit, so an endless stream
+    costs at most ``max_bytes + 1`` bytes before it is refused.
+    """
     if isinstance(source, Path):
-        with open(source, "rb") as handle:
+        with open(source, "rb", buffering=0) as handle:
             return receive(handle, quarantine_dir, max_bytes)
-    with QuarantineWriter(quarantine_dir, max_bytes) as writer:
-        while chunk := source.read(CHUNK_BYTES):
+    with QuarantineWriter(quarantine_dir, max_bytes, hash_after=True) as writer:
+        while chunk := source.read(min(CHUNK_BYTES, max_bytes - writer.size + 1)):
             writer.write(chunk)
         return writer.finish()
 

@@ -28,7 +28,9 @@ from jupyter_dsagent.exceptions import ArchiveError, IngestError
 from jupyter_dsagent.ingest import archive
 from jupyter_dsagent.ingest.archive import (
     ByteBudget,
+    ExtractedMember,
     Extraction,
+    Skipped,
     check_zip_structure,
     safe_unzip,
 )
@@ -935,3 +937,53 @@ def test_random_archives_cut_short_are_handled_safely(
     built = [Entry(name, data, method=method, mode=mode) for name, data, method, mode in entries]
     data = build_zip(built)
     check_outcome(data[: cut % len(data)], tmp_path)
+
+
+# -- batches and member hashes ------------------------------------------------------------------
+
+
+def test_members_carry_the_sha256_of_the_bytes_written(tmp_path: Path) -> None:
+    result = safe_unzip(SHARED_DATA / "zips" / "Bike-Sharing-Dataset.zip", dest(tmp_path), LIMITS)
+    assert result.resume is None
+    for member in result.members:
+        assert member.sha256 == sha256(member.path)
+
+
+def test_batches_extract_the_same_members_as_one_call(tmp_path: Path) -> None:
+    entries = [Entry(f"dir/{i}/", b"") for i in range(2)] + [
+        Entry(f"part{i}.csv", f"a,b\n{i},{i}\n".encode() * 100) for i in range(5)
+    ]
+    path = write(tmp_path, build_zip(entries))
+    whole = safe_unzip(path, dest(tmp_path), LIMITS)
+    batches_dir = tmp_path / "batches"
+    batches_dir.mkdir()
+    budget = ByteBudget(LIMITS.max_zip_uncompressed_bytes)
+    members: list[ExtractedMember] = []
+    skipped: list[Skipped] = []
+    start: int | None = 0
+    calls = 0
+    while start is not None:
+        batch = safe_unzip(path, batches_dir, LIMITS, budget, start, 1)
+        members += batch.members
+        skipped += batch.skipped
+        start, calls = batch.resume, calls + 1
+    assert calls == 5  # one member per batch: each is at least the batch size
+    assert [(m.name, m.size, m.sha256) for m in members] == [
+        (m.name, m.size, m.sha256) for m in whole.members
+    ]
+    assert [m.path.name for m in members] == [m.path.name for m in whole.members]
+    assert skipped == list(whole.skipped)
+    assert budget.remaining == LIMITS.max_zip_uncompressed_bytes - sum(m.size for m in members)
+
+
+def test_a_later_batch_is_refused_when_the_rest_exceeds_the_budget(tmp_path: Path) -> None:
+    entries = [Entry(f"part{i}.bin", bytes(range(256)) * 1600) for i in range(3)]  # 3 x 409,600
+    path = write(tmp_path, build_zip(entries))
+    first = safe_unzip(path, dest(tmp_path), LIMITS, ByteBudget(1_228_800), 0, 1)
+    assert (len(first.members), first.resume) == (1, 1)
+    later = tmp_path / "later"
+    later.mkdir()
+    with pytest.raises(ArchiveError) as caught:
+        safe_unzip(path, later, LIMITS, ByteBudget(2 * 409_600 - 1), 1, 1)
+    assert caught.value.code == "zip_bomb"
+    assert list(later.iterdir()) == []

@@ -7,6 +7,7 @@ holds the refusal with its reason.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import struct
@@ -421,3 +422,77 @@ def test_sweep_clears_quarantine_leftovers(ingestor: Ingestor) -> None:
 def test_stored_files_are_private(ingestor: Ingestor) -> None:
     record = ingestor.ingest(io.BytesIO(b"a,b\n1,2\n"), "p.csv", actor="ada")
     assert oct(os.stat(ingestor.data.ready / record.path).st_mode & 0o777) == "0o600"
+
+
+def test_every_published_file_is_synced_before_its_rename_and_the_rows(
+    ingestor: Ingestor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jupyter_dsagent.ingest import pipeline
+
+    synced: set[int] = set()
+    events: list[str] = []
+    real_fsync, real_replace, real_add = os.fsync, os.replace, ingestor.catalog.add
+
+    def fsync(fd: int) -> None:
+        real_fsync(fd)
+        synced.add(os.fstat(fd).st_ino)
+
+    def replace(source: Path, target: Path) -> None:
+        assert os.stat(source).st_ino in synced, f"{source} renamed before it was synced"
+        real_replace(source, target)
+        events.append("rename")
+
+    def add(record: object) -> None:
+        assert os.stat(ingestor.data.ready).st_ino in synced, "rows written before the renames"
+        events.append("rows")
+        real_add(record)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(pipeline.os, "replace", replace)
+    monkeypatch.setattr(ingestor.catalog, "add", add)
+    path = SHARED_DATA / "zips/Bike-Sharing-Dataset.zip"
+    record = ingestor.ingest(path, path.name, actor="ada")
+    photo = ingestor.ingest(SHARED_DATA / "images/gps_nikon_DSCN0010.jpg", "p.jpg", actor="ada")
+    assert events.count("rename") == 1 + len(record.children) + 2  # photo: image, thumbnail
+    assert events.count("rows") == 2 and events[-1] == "rows"
+    assert photo.kind == "image"
+
+
+def test_zip_members_are_checked_side_by_side_but_reported_in_archive_order(
+    ingestor: Ingestor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jupyter_dsagent.ingest import pipeline
+
+    monkeypatch.setattr(pipeline, "_ZIP_BATCH_BYTES", 1)  # one member per extraction batch
+    members = {
+        f"{name}.csv" if name[0] != "s" else name: f"a,b\n{i},{i}\n".encode()
+        for i, name in enumerate(["c", "skip.sh", "a", "skip2.exe", "b", "e", "d"])
+    }
+    record = ingestor.ingest(io.BytesIO(zip_bytes(members)), "many.zip", actor="ada")
+    assert [c.name for c in record.children] == ["c.csv", "a.csv", "b.csv", "e.csv", "d.csv"]
+    [note] = record.warnings
+    assert note.message.index("skip.sh") < note.message.index("skip2.exe")
+    assert record.metadata["uncompressed_bytes"] == sum(len(v) for k, v in members.items())
+    for child in record.children:
+        stored = (ingestor.data.ready / child.path).read_bytes()
+        assert child.sha256 == hashlib.sha256(stored).hexdigest()
+        assert stored == members[child.name]
+
+
+def test_the_first_bad_member_in_archive_order_is_the_one_reported(
+    ingestor: Ingestor, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from jupyter_dsagent.ingest import pipeline
+
+    monkeypatch.setattr(pipeline, "_ZIP_BATCH_BYTES", 1)
+    html = b"<html><script>x</script>"
+    members = {"ok.csv": b"a,b\n1,2\n", "first.csv": html, "second.csv": html, "z.csv": b"a\n1\n"}
+    before = tree(tmp_path)
+    error = assert_refused_cleanly(
+        ingestor,
+        tmp_path,
+        before,
+        lambda: ingestor.ingest(io.BytesIO(zip_bytes(members)), "bad.zip", actor="eve"),
+        {"content_mismatch"},
+    )
+    assert "first.csv" in error.message
