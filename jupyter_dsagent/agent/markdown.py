@@ -78,7 +78,10 @@ def _neutralise_prose(text: str) -> str:
 
 
 def _is_local(url: str) -> bool:
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # e.g. an unbalanced "[" read as an IPv6 host: treat as remote
+        return False
     return not parts.scheme and not parts.netloc and not url.strip().startswith("//")
 
 
