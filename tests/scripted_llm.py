@@ -11,6 +11,17 @@ kept in ``requests``, so a test can assert on exactly what left the kernel or se
     llm.reply("late", delay=5)                          # a slow answer
     llm.respond_with(lambda body: Reply(text="..."))    # when the queue is empty
     llm.requests[-1].body["messages"]                   # what was sent
+    llm.reply("a b c d", cut_after=2)                   # breaks off after "a b"
+    llm.reply("a b c d", error_after=2, message="overloaded")  # an error event after "a b"
+
+A stream always opens with the role chunk; ``cut_after=N`` then sends N more chunks
+(the words of the text, then the pieces of the tool calls) and closes the connection
+in the middle of the body: no finish reason, no usage, no ``[DONE]``. Such a stream
+goes out with chunked transfer encoding, as providers send theirs, so the client sees
+a body cut short rather than an ordinary end. ``error_after=N`` sends the N chunks,
+then ``data: {"error": {"message", "type", "code"}}`` and ends the body, as providers
+that fail mid-answer do. A non-streamed request given either reply gets the headers
+and half of the JSON body before the connection closes.
 
 Litellm talks to it as ``openai/<any model>`` with ``api_base=llm.url``. A model
 name starting with ``down`` always answers 503, so fallbacks can be tested with one
@@ -34,7 +45,11 @@ from typing import Any
 
 @dataclass
 class Reply:
-    """One scripted answer: text and/or tool calls, or an HTTP error."""
+    """One scripted answer: text and/or tool calls, or an HTTP error.
+
+    ``cut_after`` and ``error_after`` make it break off after that many chunks (see the
+    module docstring); ``error_message`` and ``error_code`` are then the error event's.
+    """
 
     text: str = ""
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
@@ -45,6 +60,12 @@ class Reply:
     delay: float = 0.0
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    cut_after: int | None = None
+    error_after: int | None = None
+
+    @property
+    def breaks(self) -> bool:
+        return self.cut_after is not None or self.error_after is not None
 
 
 @dataclass
@@ -95,8 +116,14 @@ class ScriptedLLM:
         delay: float = 0.0,
         prompt_tokens: int | None = None,
         completion_tokens: int | None = None,
+        cut_after: int | None = None,
+        error_after: int | None = None,
+        message: str = "scripted failure",
+        code: str | int | None = None,
     ) -> ScriptedLLM:
-        """Queue a successful answer."""
+        """Queue an answer: a successful one, or one that breaks off after
+        ``cut_after`` (connection closed) or ``error_after`` (error event ``message``,
+        ``code``) chunks."""
         self._queue.append(
             Reply(
                 text=text,
@@ -104,6 +131,10 @@ class ScriptedLLM:
                 delay=delay,
                 prompt_tokens=prompt_tokens,
                 completion_tokens=completion_tokens,
+                cut_after=cut_after,
+                error_after=error_after,
+                error_message=message,
+                error_code=code,
             )
         )
         return self
@@ -254,11 +285,18 @@ def _handler_for(llm: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
             usage = _usage(body, reply)
             if body.get("stream"):
                 self._stream(body, reply, usage)
+            elif reply.breaks:
+                self._json(200, _completion(body, reply, usage), cut=True)
             else:
                 self._json(200, _completion(body, reply, usage))
 
         def _json(
-            self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+            self,
+            status: int,
+            payload: dict[str, Any],
+            headers: dict[str, str] | None = None,
+            *,
+            cut: bool = False,
         ) -> None:
             data = json.dumps(payload).encode()
             self.send_response(status)
@@ -266,25 +304,52 @@ def _handler_for(llm: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(data)))
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
+            if cut:
+                self.send_header("Connection", "close")
             self.end_headers()
-            self.wfile.write(data)
+            self.wfile.write(data[: len(data) // 2] if cut else data)
+            if cut:
+                self.close_connection = True
 
         def _stream(self, body: dict[str, Any], reply: Reply, usage: dict[str, int]) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-cache")
             self.send_header("Connection", "close")
+            if reply.breaks:
+                self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            chunks = list(_chunks(body, reply, usage, include_usage))
+            stop = reply.cut_after if reply.cut_after is not None else reply.error_after
+            if stop is not None:
+                chunks = chunks[: 1 + max(0, stop)]  # the role chunk, then ``stop`` more
             try:
-                for chunk in _chunks(body, reply, usage, include_usage):
-                    self.wfile.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
-                    self.wfile.flush()
-                self.wfile.write(b"data: [DONE]\n\n")
+                for chunk in chunks:
+                    self._event(json.dumps(chunk), chunked=reply.breaks)
+                if reply.error_after is not None:
+                    error = {
+                        "message": reply.error_message,
+                        "type": "scripted",
+                        "code": reply.error_code,
+                    }
+                    self._event(json.dumps({"error": error}), chunked=True)
+                    self.wfile.write(b"0\r\n\r\n")  # the body ends properly
+                elif reply.cut_after is None:
+                    self._event("[DONE]", chunked=False)
                 self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError):
                 pass
+            # A cut stream ends here, its last chunk never sent: the server closes the
+            # connection after this request.
             self.close_connection = True
+
+        def _event(self, data: str, *, chunked: bool) -> None:
+            event = b"data: " + data.encode() + b"\n\n"
+            if chunked:
+                event = f"{len(event):x}\r\n".encode() + event + b"\r\n"
+            self.wfile.write(event)
+            self.wfile.flush()
 
     return Handler
 

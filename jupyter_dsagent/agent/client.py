@@ -35,9 +35,13 @@ OFFLINE_CODES = frozenset({"model_not_configured", "upstream_failed"})
 
 
 class ModelError(DSAgentError):
-    """A model call failed; ``code`` is the gateway's (or service's) error code."""
+    """A model call failed; ``code`` is the gateway's (or service's) error code.
+
+    ``partial`` is what had arrived when a streamed answer broke off, else None.
+    """
 
     code = "upstream_failed"
+    partial: ModelReply | None = None
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message, code=code if code in ERROR_STATUS else None)
@@ -80,36 +84,55 @@ def collect(
     on_delta: Callable[[str], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> ModelReply:
-    """Fold streamed OpenAI chunks into a reply, passing text pieces to ``on_delta``."""
+    """Fold streamed OpenAI chunks into a reply, passing text pieces to ``on_delta``.
+
+    A stream that fails part-way raises :class:`ModelError` carrying what had arrived
+    as its ``partial`` reply.
+    """
     reply = ModelReply()
     calls: dict[int, dict[str, str]] = {}
-    for chunk in chunks:
-        if cancel is not None and cancel.is_set():
-            reply.cancelled = True
-            break
-        reply.model = chunk.get("model") or reply.model
-        usage = chunk.get("usage") or {}
-        if usage:
-            reply.prompt_tokens = int(usage.get("prompt_tokens") or 0)
-            reply.completion_tokens = int(usage.get("completion_tokens") or 0)
-            reply.cost_usd = float(usage.get("cost_usd") or 0.0)
-        for choice in chunk.get("choices") or []:
-            delta = choice.get("delta") or {}
-            piece = delta.get("content")
-            if piece:
-                reply.text += piece
-                if on_delta is not None:
-                    on_delta(piece)
-            for call in delta.get("tool_calls") or []:
-                slot = calls.setdefault(
-                    int(call.get("index", 0)), {"id": "", "name": "", "arguments": ""}
-                )
-                slot["id"] = call.get("id") or slot["id"]
-                function = call.get("function") or {}
-                slot["name"] += function.get("name") or ""
-                slot["arguments"] += function.get("arguments") or ""
+    try:
+        for chunk in chunks:
+            if cancel is not None and cancel.is_set():
+                reply.cancelled = True
+                break
+            _fold(chunk, reply, calls, on_delta)
+    except DSAgentError as exc:
+        error = exc if isinstance(exc, ModelError) else ModelError(exc.message, code=exc.code)
+        reply.tool_calls = [calls[index] for index in sorted(calls)]
+        error.partial = reply
+        raise error from None
     reply.tool_calls = [calls[index] for index in sorted(calls)]
     return reply
+
+
+def _fold(
+    chunk: dict[str, Any],
+    reply: ModelReply,
+    calls: dict[int, dict[str, str]],
+    on_delta: Callable[[str], None] | None,
+) -> None:
+    reply.model = chunk.get("model") or reply.model
+    usage = chunk.get("usage") or {}
+    if usage:
+        reply.prompt_tokens = int(usage.get("prompt_tokens") or 0)
+        reply.completion_tokens = int(usage.get("completion_tokens") or 0)
+        reply.cost_usd = float(usage.get("cost_usd") or 0.0)
+    for choice in chunk.get("choices") or []:
+        delta = choice.get("delta") or {}
+        piece = delta.get("content")
+        if piece:
+            reply.text += piece
+            if on_delta is not None:
+                on_delta(piece)
+        for call in delta.get("tool_calls") or []:
+            slot = calls.setdefault(
+                int(call.get("index", 0)), {"id": "", "name": "", "arguments": ""}
+            )
+            slot["id"] = call.get("id") or slot["id"]
+            function = call.get("function") or {}
+            slot["name"] += function.get("name") or ""
+            slot["arguments"] += function.get("arguments") or ""
 
 
 class GatewayClient:
@@ -168,7 +191,13 @@ class GatewayClient:
                     data = line[5:].strip()
                     if data == "[DONE]":
                         return
-                    yield json.loads(data)
+                    chunk = json.loads(data)
+                    if "error" in chunk:  # the gateway's last event when an answer broke off
+                        raise _error_from(response.status_code, data)
+                    yield chunk
+            raise ModelError(
+                "The model gateway's answer ended before it was complete.", code="upstream_failed"
+            )
         except httpx.HTTPError as exc:
             raise ModelError(
                 f"The model gateway could not be reached ({type(exc).__name__}).",

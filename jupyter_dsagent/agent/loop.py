@@ -106,6 +106,8 @@ class Agent:
                         self._audit("budget.exhausted", "llm", "denied", {"code": exc.code})
                     raise
                 reason = "no_model" if exc.code == "model_not_configured" else "upstream_failed"
+                if exc.partial is not None and (exc.partial.text or exc.partial.tool_calls):
+                    reason = exc.message  # one model broke off mid-answer; none other tried
                 answer = self._offline(question, reason, emit)
         self.last_answer = answer
         self._remember(question, answer.text)

@@ -46,7 +46,7 @@ from .seam import close_async_resources, close_sync_clients
 from .streaming import AsyncStream, Stream, StreamTally
 from .tokens import count_prompt_tokens
 from .transcripts import TranscriptLog
-from .upstream import upstream_error
+from .upstream import broken_stream_error, upstream_error
 from .usage import UsageStore
 
 __all__ = ["LLMService"]
@@ -178,17 +178,20 @@ class LLMService:
                 if converted is not None:
                     yield converted
                 chunk = next(upstream, None)
+            tally.follow(upstream)
             final, result = self._streamed(call, tally, "ok")
             settled = True
             self.recorder.settle(call, result)
             yield final
         except Exception as exc:
             settled = True
+            tally.follow(upstream)
             error, result = self._failed(call, exc, tally)
             self.recorder.settle(call, result)
             raise error from None
         finally:
             if not settled:  # the consumer stopped early
+                tally.follow(upstream)
                 self.recorder.settle(call, self._streamed(call, tally, "cancelled")[1])
                 with contextlib.suppress(Exception):
                     upstream.close()
@@ -231,17 +234,20 @@ class LLMService:
                 if converted is not None:
                     yield converted
                 chunk = await anext(upstream, None)
+            tally.follow(upstream)
             final, result = self._streamed(call, tally, "ok")
             settled = True
             await self.recorder.asettle(call, result)
             yield final
         except Exception as exc:
             settled = True
+            tally.follow(upstream)
             error, result = self._failed(call, exc, tally)
             await self.recorder.asettle(call, result)
             raise error from None
         finally:
             if not settled:  # the client went away: queue the charge, await nothing more
+                tally.follow(upstream)
                 self.recorder.later(
                     lambda: self.recorder.settle(call, self._streamed(call, tally, "cancelled")[1])
                 )
@@ -376,8 +382,12 @@ class LLMService:
             error: BaseException = exc
             code, outcome = "cancelled", "cancelled"
         else:
-            tried = [call.model, *self.catalog.fallbacks_of(call.model)]
-            error = upstream_error(exc, tried=tried, timeout=self.settings.model_timeout_seconds)
+            timeout = self.settings.model_timeout_seconds
+            if tally is not None and tally.has_content:  # no fallback follows sent content
+                error = broken_stream_error(exc, model=tally.route.model, timeout=timeout)
+            else:
+                tried = [call.model, *self.catalog.fallbacks_of(call.model)]
+                error = upstream_error(exc, tried=tried, timeout=timeout)
             code = getattr(error, "code", "internal_error")
             outcome = "timeout" if getattr(error, "timed_out", False) else "error"
         route = tally.route if tally is not None else Route(call.model, call.model)

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from .responses import Route, clean
+from .responses import Route, clean, route_of
 from .tokens import count_tokens
 
 __all__ = ["AsyncStream", "Stream", "StreamTally"]
@@ -88,6 +88,16 @@ class StreamTally:
         entry["id"] = call.get("id") or entry["id"]
         entry["name"] += function.get("name") or ""
         entry["arguments"] += function.get("arguments") or ""
+
+    @property
+    def has_content(self) -> bool:
+        """Whether any text or tool call has been streamed (a role chunk is not content)."""
+        return any(self._text) or bool(self._tool_calls)
+
+    def follow(self, upstream: Any) -> None:
+        """Take the route litellm reports now: before any content, a stream that breaks
+        is handed to a fallback model, which then finishes the answer."""
+        self.route = route_of(upstream, self.route.requested)
 
     def tokens(self, counted_prompt: int) -> tuple[int, int]:
         """``(tokens in, tokens out)``: the provider's figures, else our own count."""

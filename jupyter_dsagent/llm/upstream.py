@@ -14,7 +14,7 @@ from ..exceptions import BadRequest, DSAgentError, TokenLimitExceeded, UpstreamF
 from ..redaction import redact_text
 from .seam import litellm
 
-__all__ = ["upstream_error"]
+__all__ = ["broken_stream_error", "upstream_error"]
 
 _QUOTE_CHARS = 300
 
@@ -52,6 +52,28 @@ def upstream_error(exc: BaseException, *, tried: Sequence[str], timeout: float) 
     answered = f"the last answered {status}" if isinstance(status, int) else "none answered"
     return UpstreamFailed(
         f"No configured model could answer (tried {models}, with retries; {answered})."
+    )
+
+
+def broken_stream_error(exc: BaseException, *, model: str, timeout: float) -> DSAgentError:
+    """Our error for a stream that failed after part of the answer was sent.
+
+    litellm's Router tries no fallback then (the client has part of this model's
+    answer), so the sentence names the one model and says the text is incomplete.
+    """
+    error = upstream_error(exc, tried=[model], timeout=timeout)
+    if not isinstance(error, UpstreamFailed) or exc is error:
+        return error  # a refusal keeps its own code and sentence
+    if error.timed_out:
+        return UpstreamFailed(
+            f"The answer from {model} stopped part-way: nothing more arrived within "
+            f"{timeout:g} seconds. The text received so far is incomplete; ask again.",
+            timed_out=True,
+        )
+    return UpstreamFailed(
+        f"The answer from {model} broke off part-way: the provider's stream failed after "
+        "it had begun. The text received so far is incomplete, and no fallback model was "
+        "tried because part of the answer had been sent; ask again."
     )
 
 
