@@ -9,17 +9,14 @@ before any content is handed to the fallback, which then answers in full.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from jupyter_dsagent.audit import AuditLog
-from jupyter_dsagent.config import load_config
 from jupyter_dsagent.exceptions import UpstreamFailed
-from jupyter_dsagent.llm import LLMService, count_prompt_tokens, count_tokens, direct_service
-from tests.llm.support import SHAPED_KEY, ask
+from jupyter_dsagent.llm import LLMService, count_prompt_tokens, count_tokens
+from tests.llm.support import ask
 from tests.scripted_llm import ScriptedLLM
 
 MODEL = "openai/gpt-4o-mini"
@@ -31,35 +28,21 @@ Make = Callable[..., LLMService]
 
 
 @pytest.fixture
-def make_service(data_dir: Path, scripted_llm: ScriptedLLM) -> Iterator[Make]:
-    """``make_service(**settings)``: a direct service with a fallback and retries set."""
-    made: list[LLMService] = []
+def make_service(make_service: Make, scripted_llm: ScriptedLLM) -> Make:
+    """The direct service with a fallback, retries and a token budget set."""
 
     def make(**settings: Any) -> LLMService:
-        environ = {
-            "DSAGENT_DATA_DIR": str(data_dir),
-            "DSAGENT_MODEL": MODEL,
-            "DSAGENT_API_BASE": scripted_llm.url,
-            "DSAGENT_FALLBACK_MODELS": "openai/backup",
-            "DSAGENT_MODEL_API_BASES": f"openai/backup={scripted_llm.url}",
-            "DSAGENT_MODEL_RETRIES": "2",
-            "DSAGENT_RETRY_MAX_WAIT_SECONDS": "0.01",
-            "DSAGENT_USER_TOKEN_BUDGET": str(BUDGET),
-            **{f"DSAGENT_{k.upper()}": str(v) for k, v in settings.items()},
-        }
-        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        service = direct_service(
-            load_config(environ=environ),
-            AuditLog(data_dir / "audit.sqlite"),
-            environ={"OPENAI_API_KEY": SHAPED_KEY},
+        return make_service(
+            **{
+                "fallback_models": "openai/backup",
+                "model_api_bases": f"openai/backup={scripted_llm.url}",
+                "model_retries": 2,
+                "user_token_budget": BUDGET,
+                **settings,
+            }
         )
-        made.append(service)
-        return service
 
-    yield make
-    for service in made:
-        service.close()
-        service.audit.close()
+    return make
 
 
 def script_break(llm: ScriptedLLM, how: str) -> None:

@@ -7,14 +7,12 @@ import asyncio
 import json
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from jupyter_dsagent.audit import AuditLog
-from jupyter_dsagent.config import load_config
 from jupyter_dsagent.exceptions import (
     BudgetExhausted,
     ModelNotAllowed,
@@ -23,39 +21,12 @@ from jupyter_dsagent.exceptions import (
     TokenLimitExceeded,
     UpstreamFailed,
 )
-from jupyter_dsagent.llm import LLMService, direct_service
+from jupyter_dsagent.llm import LLMService
 from jupyter_dsagent.llm.transcripts import TRANSCRIPTS_FILE
 from tests.llm.support import SHAPED_KEY, ask
 from tests.scripted_llm import ScriptedLLM, call
 
 Make = Callable[..., LLMService]
-
-
-@pytest.fixture
-def make_service(data_dir: Path, scripted_llm: ScriptedLLM) -> Iterator[Make]:
-    """``make_service(**settings)``: a direct LLMService in front of the scripted model."""
-    made: list[LLMService] = []
-
-    def make(**settings: Any) -> LLMService:
-        environ = {
-            "DSAGENT_DATA_DIR": str(data_dir),
-            "DSAGENT_MODEL": "openai/gpt-4o-mini",
-            "DSAGENT_API_BASE": scripted_llm.url,
-            "DSAGENT_RETRY_MAX_WAIT_SECONDS": "0.01",
-            **{f"DSAGENT_{k.upper()}": str(v) for k, v in settings.items()},
-        }
-        config = load_config(environ=environ)
-        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        service = direct_service(
-            config, AuditLog(data_dir / "audit.sqlite"), environ={"OPENAI_API_KEY": SHAPED_KEY}
-        )
-        made.append(service)
-        return service
-
-    yield make
-    for service in made:
-        service.close()
-        service.audit.close()
 
 
 def calls(service: LLMService) -> list[Any]:
