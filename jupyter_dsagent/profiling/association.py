@@ -33,11 +33,15 @@ def cramers_v_matrix(codes: list[np.ndarray]) -> np.ndarray:
     k = len(codes)
     result = np.full((k, k), np.nan)
     levels = [int(c.max(initial=-1)) + 2 for c in codes]  # +1 for the missing level
+    rows = len(codes[0]) if codes else 0
+    cells = np.empty(rows, dtype="intp")  # reused: bincount takes intp without a copy
     for i in range(k):
         result[i, i] = 1.0 if levels[i] > 2 else np.nan  # a single level has no spread
-        shifted = codes[i].astype("int32") + 1
+        shifted = codes[i].astype("intp") + 1
         for j in range(i + 1, k):
-            cells = shifted * levels[j] + (codes[j] + 1)
+            np.multiply(shifted, levels[j], out=cells)
+            cells += codes[j]
+            cells += 1
             table = np.bincount(cells, minlength=levels[i] * levels[j])
             table = table.reshape(levels[i], levels[j])[1:, 1:]
             value = cramers_v(table)

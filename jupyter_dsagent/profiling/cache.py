@@ -1,7 +1,9 @@
 """A small LRU of profiles keyed by a content fingerprint of the frame.
 
 The fingerprint covers the shape, the column labels and dtypes and every cell: number,
-date and boolean columns hash their raw bytes, other columns pandas' per-value hashes.
+date and boolean columns hash their raw bytes (dates with a time zone their int64 ticks,
+nullable numbers their values and missing mask), text one joined string, other columns
+pandas' per-value hashes.
 So an edit anywhere (one cell, a swap of two values) gives a new profile, while an
 unchanged frame is recognised at a small fraction of the cost of profiling it.
 """
@@ -32,33 +34,59 @@ def fingerprint(df: pd.DataFrame) -> str:
     digest.update(repr([str(t) for t in df.dtypes]).encode())
     for position in range(df.shape[1]):
         for chunk in _column_chunks(df.iloc[:, position]):
+            # Each chunk's size first, so that no two columns' bytes can run together.
+            digest.update(memoryview(chunk).nbytes.to_bytes(8, "little"))
             digest.update(chunk)
     return digest.hexdigest()
 
 
 def _column_chunks(column: pd.Series) -> list[Any]:
+    """Byte chunks that determine the column's cells (its dtype is hashed apart)."""
     values: Any = column.array
     if isinstance(values, pd.Categorical):
         return [_hashed(values.categories.to_numpy()), values.codes]
-    raw = column.to_numpy() if column.dtype.kind in "biufcmM" else None
-    if isinstance(raw, np.ndarray) and raw.dtype.kind in "biufcmM":
-        return [np.ascontiguousarray(raw).view(np.uint8)]
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":
+        return [_raw(column.to_numpy())]
+    if hasattr(values, "asi8"):  # dates with a time zone, periods: int64 ticks, NaT too
+        return [_raw(values.asi8)]
+    numpy_dtype = getattr(dtype, "numpy_dtype", None)  # nullable and pyarrow numbers
+    if isinstance(numpy_dtype, np.dtype) and numpy_dtype.kind in "biuf":
+        missing = column.isna().to_numpy(dtype=bool)
+        try:
+            filled = column.to_numpy(dtype=numpy_dtype, na_value=numpy_dtype.type(0))
+        except (TypeError, ValueError):
+            filled = None
+        if filled is not None:
+            return [_raw(missing), _raw(filled)]
     return _object_chunks(column.to_numpy(dtype=object))
+
+
+def _raw(values: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(values).view(np.uint8)
 
 
 def _object_chunks(values: np.ndarray) -> list[Any]:
     """Text columns hash as one string plus the value lengths (far faster than hashing
     value by value); anything else by pandas' per-value hash."""
+    try:  # the common case, text without missing values, in one step
+        return _text_chunks(b"s", "\x00".join(values.tolist()), values)
+    except TypeError:  # missing values or other types
+        pass
     missing = pd.isna(values)
     present = values[~missing] if missing.any() else values
     if pd.api.types.infer_dtype(present, skipna=False) == "string":
-        text = "\x00".join(present)
-        chunks: list[Any] = [missing.view(np.uint8), text.encode("utf-8", "surrogatepass")]
-        if text.count("\x00") != max(len(present) - 1, 0):
-            # A value holds the separator itself: the lengths keep the key unambiguous.
-            chunks.append(np.fromiter(map(len, present), dtype=np.int64, count=len(present)))
-        return chunks
+        return _text_chunks(missing.view(np.uint8), "\x00".join(present.tolist()), present)
     return [_hashed(values)]
+
+
+def _text_chunks(head: Any, text: str, present: np.ndarray) -> list[Any]:
+    encoded = text.encode("utf-8", "surrogatepass")  # NUL is the only zero byte in UTF-8
+    chunks: list[Any] = [head, encoded]
+    if encoded.count(0) != max(len(present) - 1, 0):
+        # A value holds the separator itself: the lengths keep the key unambiguous.
+        chunks.append(np.fromiter(map(len, present), dtype=np.int64, count=len(present)))
+    return chunks
 
 
 def _hashed(values: np.ndarray) -> np.ndarray:

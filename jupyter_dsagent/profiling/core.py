@@ -11,13 +11,12 @@ import pandas as pd
 from jupyter_dsagent.exceptions import BadRequest, NotFoundError
 from jupyter_dsagent.profiling.association import cramers_v_matrix
 from jupyter_dsagent.profiling.cache import ProfileCache, fingerprint
-from jupyter_dsagent.profiling.columns import FIXED_THRESHOLDS, build_column
+from jupyter_dsagent.profiling.columns import FIXED_THRESHOLDS
 from jupyter_dsagent.profiling.correlation import pearson
+from jupyter_dsagent.profiling.frame_columns import build_columns, column_pool
 from jupyter_dsagent.profiling.model import ColumnProfile, Profile, ProfileWarning
-from jupyter_dsagent.profiling.rowhash import RowHasher
 from jupyter_dsagent.profiling.target import LEAK_MAX_GROUP_SHARE, TARGET_THRESHOLDS, target_hint
 from jupyter_dsagent.profiling.thresholds import Thresholds, configured_thresholds
-from jupyter_dsagent.profiling.values import CODES_MAX_LEVELS
 
 if TYPE_CHECKING:
     from jupyter_dsagent.config import DSAgent
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
 __all__ = ["clear_cache", "profile"]
 
 _CORRELATED = ("numeric", "integer-coded categorical")
-_ASSOCIATED = ("categorical", "boolean", "integer-coded categorical")
 _cache = ProfileCache()
 
 
@@ -142,58 +140,41 @@ def profile(
     if sampled:
         take = np.sort(np.random.default_rng(seed).choice(rows, size=size, replace=False))
     exact = not sampled or rows <= limits.profile_exact_distinct_rows
-    hasher = RowHasher(rows) if rows > 1 and width else None
     # The leakage check groups rows by each column's values, up to this many groups.
     leak_levels = 0 if target_at is None else int(LEAK_MAX_GROUP_SHARE * size)
-    profiles: list[ColumnProfile] = []
-    warnings: list[ProfileWarning] = []
-    associated: list[tuple[ColumnProfile, np.ndarray]] = []
-    known_codes: dict[int, np.ndarray] = {}
-    for position in range(width):
-        room = len(associated) < limits.profile_association_max_columns
-        result = build_column(
-            frame[position],
+    with column_pool(size) as pool:
+        built = build_columns(
+            frame,
             take,
-            position=position,
-            name=names[position],
+            names,
+            pool=pool,
             limits=limits,
             exact=exact,
-            codes_levels=max(CODES_MAX_LEVELS if room else 0, leak_levels),
+            leak_levels=leak_levels,
+            rows=rows,
         )
-        column, codes = result.profile, result.part_codes
-        if hasher is not None:
-            if column.values_exact and column.missing == 0 and column.distinct == rows:
-                hasher = None  # rows that differ in one column are never duplicates
-            else:
-                hasher.add(result.row_key)
-        if codes is not None:
-            few = column.distinct <= CODES_MAX_LEVELS
-            if room and few and column.semantic_type in _ASSOCIATED:
-                associated.append((column, codes))
-            if target_at is not None:
-                known_codes[position] = codes
-        profiles.append(column)
-        warnings += result.warnings
-        del result
-    columns = tuple(profiles)
-    duplicates = hasher.duplicates() if hasher is not None else 0
-    del hasher
-    if duplicates:
-        warnings.append(
-            ProfileWarning("duplicate_rows", f"{duplicates} rows repeat an earlier row")
+        columns, warnings, associated = built.profiles, built.warnings, built.associated
+        part = frame if take is None else frame.iloc[take]
+        # The correlations run beside the frame's other findings.
+        correlations = pool.submit(
+            _correlations, part, columns, limits.profile_correlation_max_columns
         )
-    part = frame if take is None else frame.iloc[take]
-    hint = None
-    if target_at is not None:
-        hint, found = target_hint(part, columns, target_at, limits=limits, codes=known_codes)
-        del known_codes
-        warnings += found
-    correlation_columns, correlation_matrix = _correlations(
-        part, columns, limits.profile_correlation_max_columns
-    )
-    association_matrix: tuple[tuple[float | None, ...], ...] = ()
-    if len(associated) > 1:
-        association_matrix = _rounded(cramers_v_matrix([codes for _, codes in associated]))
+        duplicates = built.duplicates
+        if duplicates:
+            warnings.append(
+                ProfileWarning("duplicate_rows", f"{duplicates} rows repeat an earlier row")
+            )
+        hint = None
+        if target_at is not None:
+            hint, found = target_hint(
+                part, columns, target_at, limits=limits, codes=built.known_codes
+            )
+            built.known_codes.clear()  # only the leakage check needed them
+            warnings += found
+        association_matrix: tuple[tuple[float | None, ...], ...] = ()
+        if len(associated) > 1:
+            association_matrix = _rounded(cramers_v_matrix([codes for _, codes in associated]))
+        correlation_columns, correlation_matrix = correlations.result()
     result_profile = Profile(
         rows=rows,
         columns=columns,

@@ -1,22 +1,26 @@
 """Pairwise-complete Pearson correlations, accumulated chunk by chunk.
 
-Memory stays at one chunk of rows times the number of columns, whatever the length of
-the frame. Values are shifted by each column's mean before the sums are taken, so the
-one-pass formula keeps its precision for large offsets (timestamps, ids). The result
-equals ``DataFrame.corr(min_periods=3)`` with non-finite values treated as missing.
+Memory stays at one chunk of rows times the number of columns (at most ``CHUNK_CELLS``
+cells), whatever the length of the frame. Values are shifted by each column's mean
+before the sums are taken, so the one-pass formula keeps its precision for large
+offsets (timestamps, ids). The result equals ``DataFrame.corr(min_periods=3)`` with
+non-finite values treated as missing.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
-__all__ = ["CHUNK_ROWS", "MIN_PERIODS", "pearson"]
+__all__ = ["CHUNK_CELLS", "CHUNK_ROWS", "MIN_PERIODS", "pearson"]
 
-CHUNK_ROWS = 8_192
+CHUNK_ROWS = 32_768
+#: At most this many cells (4 MB of float64) per chunk, however many columns.
+CHUNK_CELLS = 2**19
 MIN_PERIODS = 3
 
 
@@ -34,30 +38,63 @@ def _chunk(source: Any, start: int, stop: int) -> np.ndarray:
     return part.to_numpy(dtype="float64", na_value=np.nan)
 
 
+def _distinct_masks(valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of ``valid`` (columns x rows) as 0/1 weights, the first all ones,
+    and which weight row each column uses. Columns without missing cells share the first
+    row and columns with the same missing cells one row, so the products with the
+    weights shrink from columns x columns to columns x masks (often 1 or 2)."""
+    which = np.zeros(len(valid), dtype="intp")
+    firsts: list[int] = []
+    seen: dict[bytes, int] = {}
+    for i in np.flatnonzero(~valid.all(axis=1)):
+        which[i] = seen.setdefault(valid[i].tobytes(), len(firsts) + 1)
+        if which[i] > len(firsts):
+            firsts.append(int(i))
+    weights = np.empty((len(firsts) + 1, valid.shape[1]))
+    weights[0] = 1.0
+    weights[1:] = valid[firsts]
+    return weights, which
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """Found once: looking up the loaded BLAS libraries reads the process's memory map."""
+    return ThreadpoolController()
+
+
 def pearson(frame: pd.DataFrame, positions: list[int], centres: list[float]) -> np.ndarray:
     """Correlation matrix of the columns at ``positions``; NaN where undefined."""
-    k = len(positions)
+    k, rows = len(positions), len(frame)
     n, sums, squares, products = (np.zeros((k, k)) for _ in range(4))
-    shift = np.asarray(centres, dtype="float64")
+    shift = np.asarray(centres, dtype="float64")[:, None]
     columns = [_source(frame[p]) for p in positions]
-    x = np.empty((min(CHUNK_ROWS, len(frame)), k))
+    step = max(1, min(CHUNK_ROWS, CHUNK_CELLS // max(k, 1)))
+    x = np.empty((k, min(step, rows)))  # one row per column: contiguous copies
     # The products are small (k x k): BLAS threads only fight over the cores here.
-    with threadpool_limits(limits=1, user_api="blas"):
-        for start in range(0, len(frame), CHUNK_ROWS):
-            stop = min(start + CHUNK_ROWS, len(frame))
-            block = x[: stop - start]
+    with _blas().limit(limits=1, user_api="blas"):
+        for start in range(0, rows, step):
+            stop = min(start + step, rows)
+            block = x[:, : stop - start]
             for i, column in enumerate(columns):
-                block[:, i] = _chunk(column, start, stop)
+                block[i] = _chunk(column, start, stop)
             # Huge values overflow to inf here; such cells end up NaN, on purpose.
             with np.errstate(all="ignore"):
                 block -= shift
                 valid = np.isfinite(block)
-                block[~valid] = 0.0
-                weights = valid.astype("float64")
-                n += weights.T @ weights
-                sums += block.T @ weights
-                squares += (block * block).T @ weights
-                products += block.T @ block
+                weights, which = _distinct_masks(valid)
+                if len(weights) > 1:
+                    np.copyto(block, 0.0, where=~valid)
+                chunk_products = block @ block.T
+                # Sums of squares where the other column is present; under the all-ones
+                # weight that is the diagonal of the products.
+                chunk_squares = np.empty((k, len(weights)))
+                chunk_squares[:, 0] = np.diagonal(chunk_products)
+                if len(weights) > 1:
+                    chunk_squares[:, 1:] = (block * block) @ weights[1:].T
+                products += chunk_products
+                sums += (block @ weights.T)[:, which]
+                squares += chunk_squares[:, which]
+                n += (weights @ weights.T)[np.ix_(which, which)]
     with np.errstate(all="ignore"):
         numerator = n * products - sums * sums.T
         spread = n * squares - sums * sums

@@ -49,11 +49,10 @@ def _scan_python(chunk: list[str]) -> StringScan:
 
 
 def _scan_chunk(chunk: list[str]) -> StringScan:
-    joined = "\x00".join(chunk)
-    if joined.count("\x00") != len(chunk) - 1:  # a string holds NUL itself
+    units = _code_units("\x00".join(chunk))
+    separators = np.flatnonzero(units == 0)  # NUL is a zero unit in every encoding used
+    if separators.size != len(chunk) - 1:  # a string holds NUL itself
         return _scan_python(chunk)
-    units = _code_units(joined)
-    separators = np.flatnonzero(units == 0)
     starts = np.concatenate(([0], separators + 1))
     lengths = np.diff(starts, append=units.size + 1) - 1
     first = np.full(len(chunk), -1, dtype="int64")

@@ -172,6 +172,11 @@ def test_cache_returns_the_same_profile_until_the_frame_changes() -> None:
         lambda f: f.loc.__setitem__((17, "flag"), False),
         lambda f: f.loc.__setitem__((99, "s"), None),
         lambda f: f.loc.__setitem__((3, "s"), "a\x00"),  # the separator inside a value
+        lambda f: f.loc.__setitem__((4321, "utc"), pd.Timestamp("1999-01-01", tz="UTC")),
+        lambda f: f.loc.__setitem__((4322, "utc"), pd.NaT),
+        lambda f: f.loc.__setitem__((5, "count"), 6),
+        lambda f: f.loc.__setitem__((0, "count"), pd.NA),  # missing where 0 was
+        lambda f: f.loc.__setitem__((1, "count"), 0),  # 0 where a missing value was
     ],
 )
 def test_any_edit_invalidates_the_cached_profile(edit: Any) -> None:
@@ -181,6 +186,8 @@ def test_any_edit_invalidates_the_cached_profile(edit: Any) -> None:
             "s": ["a"] * 5000,
             "when": pd.date_range("2024-01-01", periods=5000, freq="h"),
             "flag": [True] * 5000,
+            "utc": pd.date_range("2024-01-01", periods=5000, freq="min", tz="UTC"),
+            "count": pd.array([0, None] + list(range(2, 5000)), dtype="Int64"),
         }
     )
     first = profile(frame)
