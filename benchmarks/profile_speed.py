@@ -238,7 +238,7 @@ def ydata(rows: int, python: Path | None, repeat: int) -> None:
     measured = json.loads(done.stdout.strip().splitlines()[-1])
     frame = mixed_frame(rows)
     profile(frame.head(1000), sample=False, use_cache=False)._repr_html_()
-    repeats = max(repeat, 5)  # cheap runs: more of them, to see past other processes
+    repeats = max(repeat, 15)  # cheap runs: more of them, to see past other processes
 
     def stats() -> object:
         return profile(frame, sample=False, use_cache=False)
