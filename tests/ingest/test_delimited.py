@@ -324,6 +324,37 @@ def test_an_indented_line_after_a_lone_cr_is_refused(tmp_path: Path) -> None:
     assert inspect_and_read(write(tmp_path, b"name\n  indented\ny\n"))[0]["rows"] == 2
 
 
+@pytest.mark.parametrize("size", [64, 1 << 20])
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [b"\tname\tvalue", b"\tx\t1", b"\ty\t2", b"", b" \t", b"\t\tz", b"\tw\t3"],  # TSV
+        [b"a,b", b"\tx,1", b",=y", b"\t=z,2", b"", b"\t ,3", b" ,4", b"\t", b"\tq,5"],
+        [b"a;b", b";1", b";-x", b"; ", b";", b";\t", b"=c;2"],
+    ],
+    ids=["empty-first-tsv-column", "tab-led-csv", "empty-first-column"],
+)
+@pytest.mark.parametrize("end", [b"\n", b"\r\n"])
+def test_records_led_by_a_separator_or_tab_match_pandas(
+    tmp_path: Path, lines: list[bytes], size: int, end: bytes
+) -> None:
+    """Thousands of such records (e.g. an empty first column), mixed with blank ones."""
+    body = end.join(lines[1:] * 300)
+    path = write(tmp_path, lines[0] + end + body + end)
+    with step_size(size):
+        metadata, frame = inspect_and_read(path)
+    assert metadata["rows"] == len(frame) == len(pd.read_csv(path, sep=metadata["sep"]))
+    assert metadata["formula_cells"] == pandas_formula_cells(path, metadata)[0]
+
+
+@pytest.mark.parametrize("size", [64, 1 << 20])
+def test_a_tab_led_line_after_a_lone_cr_is_refused_by_its_number(tmp_path: Path, size: int) -> None:
+    lines = [b"a,b"] + [b"\tx,1"] * 50 + [b"c,d"]
+    path = write(tmp_path, b"\n".join(lines) + b"\r\tx,2\n\ty,3\r \tz,4\n")
+    with step_size(size), pytest.raises(TableError, match="Record 53 starts with"):
+        inspect_delimited(path, LIMITS)
+
+
 def test_missing_value_tokens(tmp_path: Path) -> None:
     data = b"a,b,c\n1,x,-\n?,y,2\n3,-,--\n4,z,5\n"
     metadata = assert_reads_like(write(tmp_path, data), na_values=["?", "-", "--"])

@@ -66,6 +66,7 @@ class RecordScanner:
         blanks = b" \r" if sep == "\t" else b" \t\r"
         self._non_blank = re.compile(b"[^" + blanks + b"]")
         self._blanks = frozenset(blanks)
+        self._blank_bytes = np.frombuffer(blanks, dtype=np.uint8)
         self._check = check
         self.encoding = EncodingCheck(check)
 
@@ -107,9 +108,8 @@ class RecordScanner:
         first, second, rest_blank = self._open_first, self._open_second, self._open_rest_blank
         if first >= 0 and not self._blank_record(first, rest_blank, self._skipped_by_cr):
             ended_cr = self._ended_by_cr
-            self._refuse_indent_after_cr(
-                first, second, ended_cr, self._skipped_by_cr, self.records + 1
-            )
+            if self._misread_after_cr(first, second, ended_cr, self._skipped_by_cr):
+                raise _misread_error(self.records + 1)
             self._count_lead_tab(self._last_boundary + 1, first, second, ended_cr)
             self.records += 1
         self._check_rows()
@@ -206,6 +206,9 @@ class RecordScanner:
         if TAB in self._blanks:
             maybe |= first == TAB
         maybe &= ~blank
+        kept = self._plainly_kept(chunk, starts, stops, maybe)
+        maybe &= ~kept
+        misread = len(starts)  # the first record pandas would misread, if any
         for index in np.flatnonzero(maybe).tolist():
             start, stop = int(starts[index]), int(stops[index]) - base
             if start >= origin:
@@ -222,12 +225,62 @@ class RecordScanner:
                 second = (
                     self._open_second if start + 1 < origin else int(chunk.arr[start - base + 1])
                 )
-                number = self.records + index + 1 - int(np.count_nonzero(blank[:index]))
-                self._refuse_indent_after_cr(
-                    int(first[index]), second, ended_cr, skipped_cr, number
-                )
+                if self._misread_after_cr(int(first[index]), second, ended_cr, skipped_cr):
+                    misread = index
+                    break
                 self._count_lead_tab(start, int(first[index]), second, ended_cr)
+        misread = self._settle_kept(chunk, starts, first, blank, ended_by_cr, kept, misread)
+        if misread < len(starts):
+            raise _misread_error(
+                self.records + misread + 1 - int(np.count_nonzero(blank[:misread]))
+            )
         return blank
+
+    def _plainly_kept(
+        self,
+        chunk: Chunk,
+        starts: npt.NDArray[np.intp],
+        stops: npt.NDArray[np.intp],
+        maybe: npt.NDArray[np.bool_],
+    ) -> npt.NDArray[np.bool_]:
+        """Candidate records whose second byte is not blank: kept, whatever follows.
+
+        Most candidates are like that (an empty first cell, a tab before text), so they
+        are settled here at once instead of one by one.
+        """
+        inside = maybe & (starts >= chunk.base + chunk.lo) & (starts + 1 < stops)
+        kept = np.zeros_like(maybe)
+        kept[inside] = ~np.isin(chunk.arr[starts[inside] - chunk.base + 1], self._blank_bytes)
+        return kept
+
+    def _settle_kept(
+        self,
+        chunk: Chunk,
+        starts: npt.NDArray[np.intp],
+        first: npt.NDArray[np.uint8],
+        blank: npt.NDArray[np.bool_],
+        ended_by_cr: npt.NDArray[np.bool_],
+        kept: npt.NDArray[np.bool_],
+        misread: int,
+    ) -> int:
+        """For the records :meth:`_plainly_kept` settled, what the loop does one by one:
+        the misread check and the tabs that lead them. Returns the first misread record
+        (``misread`` if none comes before it)."""
+        index = np.flatnonzero(kept[:misread])
+        if not index.size:
+            return misread
+        before = np.maximum(index - 1, 0)
+        ended_cr = np.where(index > 0, ended_by_cr[before], self._ended_by_cr)
+        skipped_cr = np.where(index > 0, blank[before] & ended_cr, self._skipped_by_cr)
+        firsts = first[index]
+        seconds = chunk.arr[starts[index] - chunk.base + 1]
+        lead = np.where((firsts == self._sep) & skipped_cr, seconds, firsts)
+        bad = ended_cr & np.isin(lead, self._blank_bytes)
+        if bad.any():
+            return int(index[np.argmax(bad)])
+        if self._sep != TAB:  # a kept record's second byte is never a tab: only a leading one
+            self._formulas.count_record_leads(starts[index][firsts == TAB])
+        return misread
 
     def _count_lead_tab(self, start: int, first: int, second: int, ended_cr: bool) -> None:
         """A formula cell for a tab leading a record that pandas keeps (it starts at ``start``).
@@ -245,9 +298,7 @@ class RecordScanner:
         elif first == self._sep and second == TAB and ended_cr:
             self._formulas.count_record_lead(start + 1)
 
-    def _refuse_indent_after_cr(
-        self, first: int, second: int, ended_cr: bool, skipped_cr: bool, number: int
-    ) -> None:
+    def _misread_after_cr(self, first: int, second: int, ended_cr: bool, skipped_cr: bool) -> bool:
         """pandas misreads a line that starts with blanks after a lone-CR line end.
 
         Its tokenizer, unsure whether such a line is blank, steps back to the last LF to
@@ -255,12 +306,7 @@ class RecordScanner:
         (After a skipped blank line it first drops a separator; then the next byte counts.)
         """
         lead = second if first == self._sep and skipped_cr else first
-        if ended_cr and lead in self._blanks:
-            raise TableError(
-                f"Record {number:,} starts with a space or tab right after a carriage-return "
-                "line end, which pandas misreads (it repeats earlier lines).",
-                code="csv_invalid",
-            )
+        return ended_cr and lead in self._blanks
 
     def _check_length(self, length: int) -> None:
         limit = self._limits.max_csv_field_bytes
@@ -285,6 +331,14 @@ class RecordScanner:
                 f"columns); the limit is {limits.max_csv_cells:,} cells.",
                 code="csv_too_many_rows",
             )
+
+
+def _misread_error(number: int) -> TableError:
+    return TableError(
+        f"Record {number:,} starts with a space or tab right after a carriage-return "
+        "line end, which pandas misreads (it repeats earlier lines).",
+        code="csv_invalid",
+    )
 
 
 class _WideToUtf8:
