@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
+from concurrent.futures import Executor
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -61,7 +62,7 @@ def _rounded(matrix: np.ndarray) -> tuple[tuple[float | None, ...], ...]:
 
 
 def _correlations(
-    part: pd.DataFrame, columns: tuple[ColumnProfile, ...], limit: int
+    part: pd.DataFrame, columns: tuple[ColumnProfile, ...], limit: int, pool: Executor
 ) -> tuple[tuple[str, ...], tuple[tuple[float | None, ...], ...]]:
     chosen = [
         c
@@ -73,8 +74,12 @@ def _correlations(
     if len(chosen) < 2 or len(part) < 3:
         return (), ()
     centres = [c.numeric.mean if c.numeric.mean is not None else 0.0 for c in chosen if c.numeric]
-    corr = pearson(part, [c.position for c in chosen], centres)
+    corr = pearson(part, [c.position for c in chosen], centres, pool)
     return tuple(c.name for c in chosen), _rounded(corr)
+
+
+def _associations(codes: list[np.ndarray]) -> tuple[tuple[float | None, ...], ...]:
+    return _rounded(cramers_v_matrix(codes)) if len(codes) > 1 else ()
 
 
 def profile(
@@ -155,26 +160,27 @@ def profile(
         )
         columns, warnings, associated = built.profiles, built.warnings, built.associated
         part = frame if take is None else frame.iloc[take]
-        # The correlations run beside the frame's other findings.
-        correlations = pool.submit(
-            _correlations, part, columns, limits.profile_correlation_max_columns
+        # Cramer's V and the target's findings on the pool's threads, the correlations
+        # on the caller's and (half of the rows) on a pool thread.
+        associations = pool.submit(_associations, [codes for _, codes in associated])
+        hint_found = None
+        if target_at is not None:
+            hint_found = pool.submit(
+                target_hint, part, columns, target_at, limits=limits, codes=built.known_codes
+            )
+        correlation_columns, correlation_matrix = _correlations(
+            part, columns, limits.profile_correlation_max_columns, pool
         )
-        duplicates = built.duplicates
-        if duplicates:
+        association_matrix = associations.result()
+        if built.duplicates:
             warnings.append(
-                ProfileWarning("duplicate_rows", f"{duplicates} rows repeat an earlier row")
+                ProfileWarning("duplicate_rows", f"{built.duplicates} rows repeat an earlier row")
             )
         hint = None
-        if target_at is not None:
-            hint, found = target_hint(
-                part, columns, target_at, limits=limits, codes=built.known_codes
-            )
-            built.known_codes.clear()  # only the leakage check needed them
+        if hint_found is not None:
+            hint, found = hint_found.result()
             warnings += found
-        association_matrix: tuple[tuple[float | None, ...], ...] = ()
-        if len(associated) > 1:
-            association_matrix = _rounded(cramers_v_matrix([codes for _, codes in associated]))
-        correlation_columns, correlation_matrix = correlations.result()
+        built.known_codes.clear()  # only the leakage check needed them
     result_profile = Profile(
         rows=rows,
         columns=columns,
@@ -182,7 +188,7 @@ def profile(
         sample_rows=size,
         seed=seed,
         memory_bytes=int(df.memory_usage(index=True, deep=False).sum()),
-        duplicate_rows=duplicates,
+        duplicate_rows=built.duplicates,
         correlation_columns=correlation_columns,
         correlation_matrix=correlation_matrix,
         association_columns=tuple(c.name for c, _ in associated) if association_matrix else (),

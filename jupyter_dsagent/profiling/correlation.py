@@ -10,6 +10,7 @@ non-finite values treated as missing.
 from __future__ import annotations
 
 import functools
+from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
@@ -62,39 +63,64 @@ def _blas() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-def pearson(frame: pd.DataFrame, positions: list[int], centres: list[float]) -> np.ndarray:
-    """Correlation matrix of the columns at ``positions``; NaN where undefined."""
+def _moments(columns: list[Any], shift: np.ndarray, start: int, stop: int, step: int) -> np.ndarray:
+    """Pairwise counts, sums, sums of squares and products of rows ``start:stop``,
+    stacked: ``n, sums, squares, products = _moments(...)``."""
+    k = len(columns)
+    totals = np.zeros((4, k, k))
+    n, sums, squares, products = totals
+    x = np.empty((k, min(step, stop - start)))  # one row per column: contiguous copies
+    for first in range(start, stop, step):
+        last = min(first + step, stop)
+        block = x[:, : last - first]
+        for i, column in enumerate(columns):
+            block[i] = _chunk(column, first, last)
+        # Huge values overflow to inf here; such cells end up NaN, on purpose.
+        with np.errstate(all="ignore"):
+            block -= shift
+            valid = np.isfinite(block)
+            weights, which = _distinct_masks(valid)
+            if len(weights) > 1:
+                np.copyto(block, 0.0, where=~valid)
+            chunk_products = block @ block.T
+            # Sums of squares where the other column is present; under the all-ones
+            # weight that is the diagonal of the products.
+            chunk_squares = np.empty((k, len(weights)))
+            chunk_squares[:, 0] = np.diagonal(chunk_products)
+            if len(weights) > 1:
+                chunk_squares[:, 1:] = (block * block) @ weights[1:].T
+            products += chunk_products
+            sums += (block @ weights.T)[:, which]
+            squares += chunk_squares[:, which]
+            n += (weights @ weights.T)[np.ix_(which, which)]
+    return totals
+
+
+def pearson(
+    frame: pd.DataFrame,
+    positions: list[int],
+    centres: list[float],
+    pool: Executor | None = None,
+) -> np.ndarray:
+    """Correlation matrix of the columns at ``positions``; NaN where undefined.
+
+    With a ``pool``, one of its threads sums the first half of the rows while the
+    caller sums the second (the sums add up; numpy releases the GIL meanwhile).
+    """
     k, rows = len(positions), len(frame)
-    n, sums, squares, products = (np.zeros((k, k)) for _ in range(4))
     shift = np.asarray(centres, dtype="float64")[:, None]
     columns = [_source(frame[p]) for p in positions]
     step = max(1, min(CHUNK_ROWS, CHUNK_CELLS // max(k, 1)))
-    x = np.empty((k, min(step, rows)))  # one row per column: contiguous copies
     # The products are small (k x k): BLAS threads only fight over the cores here.
     with _blas().limit(limits=1, user_api="blas"):
-        for start in range(0, rows, step):
-            stop = min(start + step, rows)
-            block = x[:, : stop - start]
-            for i, column in enumerate(columns):
-                block[i] = _chunk(column, start, stop)
-            # Huge values overflow to inf here; such cells end up NaN, on purpose.
-            with np.errstate(all="ignore"):
-                block -= shift
-                valid = np.isfinite(block)
-                weights, which = _distinct_masks(valid)
-                if len(weights) > 1:
-                    np.copyto(block, 0.0, where=~valid)
-                chunk_products = block @ block.T
-                # Sums of squares where the other column is present; under the all-ones
-                # weight that is the diagonal of the products.
-                chunk_squares = np.empty((k, len(weights)))
-                chunk_squares[:, 0] = np.diagonal(chunk_products)
-                if len(weights) > 1:
-                    chunk_squares[:, 1:] = (block * block) @ weights[1:].T
-                products += chunk_products
-                sums += (block @ weights.T)[:, which]
-                squares += chunk_squares[:, which]
-                n += (weights @ weights.T)[np.ix_(which, which)]
+        if pool is None or rows < 2 * step:
+            totals = _moments(columns, shift, 0, rows, step)
+        else:
+            middle = rows // 2 // step * step
+            first_half = pool.submit(_moments, columns, shift, 0, middle, step)
+            totals = _moments(columns, shift, middle, rows, step)
+            totals += first_half.result()
+    n, sums, squares, products = totals
     with np.errstate(all="ignore"):
         numerator = n * products - sums * sums.T
         spread = n * squares - sums * sums

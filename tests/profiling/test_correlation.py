@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,9 +12,10 @@ from jupyter_dsagent.profiling import correlation
 from jupyter_dsagent.profiling.correlation import pearson
 
 
+@pytest.mark.parametrize("threads", [False, True])
 @pytest.mark.parametrize("chunk", [7, 65_536])
 def test_matches_pandas_with_missing_values_and_offsets(
-    chunk: int, monkeypatch: pytest.MonkeyPatch
+    chunk: int, threads: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(correlation, "CHUNK_ROWS", chunk)
     rng = np.random.default_rng(3)
@@ -28,6 +31,7 @@ def test_matches_pandas_with_missing_values_and_offsets(
     frame.iloc[rng.choice(500, 60, replace=False), 1] = np.nan
     frame.iloc[rng.choice(500, 60, replace=False), 2] = np.nan
     centres = [float(frame[c].mean()) for c in frame]
-    ours = pearson(frame, list(frame.columns), centres)
+    with ThreadPoolExecutor(1) as pool:  # halves of the rows summed apart, then added
+        ours = pearson(frame, list(frame.columns), centres, pool if threads else None)
     expected = frame.corr(min_periods=3).to_numpy()
     np.testing.assert_allclose(ours, expected, atol=1e-9, equal_nan=True)
