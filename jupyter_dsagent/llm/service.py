@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -43,7 +44,7 @@ from .request import ChatRequest, parse_request, prompt_sha256
 from .responses import Completion, Route, completion_body, cost_of, route_of, usage_chunk
 from .router import build_router
 from .seam import close_async_resources, close_sync_clients
-from .streaming import AsyncStream, Stream, StreamTally
+from .streaming import AsyncStream, Stream, StreamTally, achain, aread_opening, read_opening
 from .tokens import count_prompt_tokens
 from .transcripts import TranscriptLog
 from .upstream import broken_stream_error, upstream_error
@@ -155,29 +156,28 @@ class LLMService:
     def stream(self, request: Mapping[str, Any], *, user: str) -> Stream:
         """The answer as OpenAI chunks; the last one carries ``usage`` with ``cost_usd``.
 
-        Errors before the first chunk (refusals, every model down) are raised here."""
+        Errors before the first part of the answer (refusals, every model down) are
+        raised here, and the stream's route names the model that gives the answer."""
         call = self._admit(request, user=user, stream=True, deferred=False)
         try:
             upstream = self.router().completion(**call.kwargs)
-            first = next(upstream, None)
+            opening = read_opening(upstream)
         except BaseException as exc:
             error, result = self._failed(call, exc)
             self.recorder.settle(call, result)
             raise error from None
         tally = StreamTally(route_of(upstream, call.model))
-        return Stream(self._chunks(call, upstream, first, tally), tally.route)
+        return Stream(self._chunks(call, upstream, opening, tally), tally.route)
 
     def _chunks(
-        self, call: AdmittedCall, upstream: Any, first: Any, tally: StreamTally
+        self, call: AdmittedCall, upstream: Any, opening: list[Any], tally: StreamTally
     ) -> Iterator[dict[str, Any]]:
         settled = False
         try:
-            chunk = first
-            while chunk is not None:
+            for chunk in itertools.chain(opening, upstream):
                 converted = tally.convert(chunk)
                 if converted is not None:
                     yield converted
-                chunk = next(upstream, None)
             tally.follow(upstream)
             final, result = self._streamed(call, tally, "ok")
             settled = True
@@ -215,25 +215,23 @@ class LLMService:
         call = await self._aadmit(request, user=user, stream=True)
         try:
             upstream = await self.router().acompletion(**call.kwargs)
-            first = await anext(upstream, None)
+            opening = await aread_opening(upstream)
         except BaseException as exc:
             error, result = self._failed(call, exc)
             await self.recorder.asettle(call, result)
             raise error from None
         tally = StreamTally(route_of(upstream, call.model))
-        return AsyncStream(self._achunks(call, upstream, first, tally), tally.route)
+        return AsyncStream(self._achunks(call, upstream, opening, tally), tally.route)
 
     async def _achunks(
-        self, call: AdmittedCall, upstream: Any, first: Any, tally: StreamTally
+        self, call: AdmittedCall, upstream: Any, opening: list[Any], tally: StreamTally
     ) -> AsyncIterator[dict[str, Any]]:
         settled = False
         try:
-            chunk = first
-            while chunk is not None:
+            async for chunk in achain(opening, upstream):
                 converted = tally.convert(chunk)
                 if converted is not None:
                     yield converted
-                chunk = await anext(upstream, None)
             tally.follow(upstream)
             final, result = self._streamed(call, tally, "ok")
             settled = True

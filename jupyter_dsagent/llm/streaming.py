@@ -16,10 +16,55 @@ from typing import Any
 from .responses import Route, clean, route_of
 from .tokens import count_tokens
 
-__all__ = ["AsyncStream", "Stream", "StreamTally"]
+__all__ = ["AsyncStream", "Stream", "StreamTally", "achain", "aread_opening", "read_opening"]
 
 # The plain fields of a streamed delta that are passed on (tool calls are handled apart).
 _DELTA_FIELDS = ("role", "content", "refusal", "reasoning_content")
+# The fields that are part of the answer itself (a role alone is not).
+_ANSWER_FIELDS = ("content", "refusal", "reasoning_content", "tool_calls")
+
+
+def _answers(chunk: Any) -> bool:
+    """Whether a litellm chunk carries part of the answer, or says it is finished."""
+    for choice in getattr(chunk, "choices", None) or []:
+        delta = getattr(choice, "delta", None)
+        if getattr(choice, "finish_reason", None):
+            return True
+        if any(getattr(delta, name, None) for name in _ANSWER_FIELDS):
+            return True
+    return False
+
+
+def read_opening(upstream: Iterator[Any]) -> list[Any]:
+    """The chunks up to the first one that answers (or all, for a stream without one).
+
+    Until then litellm may still hand a broken stream to a fallback model, so only then
+    is it known which model answers: the route the response headers report.
+    """
+    opening = []
+    for chunk in upstream:
+        opening.append(chunk)
+        if _answers(chunk):
+            break
+    return opening
+
+
+async def achain(opening: list[Any], upstream: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """The chunks already read, then the rest of the stream."""
+    for chunk in opening:
+        yield chunk
+    async for chunk in upstream:
+        yield chunk
+
+
+async def aread_opening(upstream: AsyncIterator[Any]) -> list[Any]:
+    """:func:`read_opening` for an asynchronous stream."""
+    opening = []
+    async for chunk in upstream:
+        opening.append(chunk)
+        if _answers(chunk):
+            break
+    return opening
 
 
 class StreamTally:

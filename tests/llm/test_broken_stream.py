@@ -125,10 +125,12 @@ def test_a_stream_that_breaks_before_any_content_is_answered_by_the_fallback(
     the call is recorded as the fallback's, the model that produced the answer."""
     service = make_service()
     scripted_llm.reply(ANSWER, cut_after=0).reply("from the backup", completion_tokens=3)
-    chunks = list(service.stream(ask(), user="ada"))
+    stream = service.stream(ask(), user="ada")
+    assert stream.route.model == "openai/backup"  # known before the first chunk is sent
+    chunks = list(stream)
 
     assert text_of(chunks) == "from the backup"  # nothing of the first model repeated
-    assert chunks[-1]["model"] == "openai/backup"
+    assert {chunk["model"] for chunk in chunks} == {"openai/backup"}
     assert chunks[-1]["usage"]["completion_tokens"] == 3
     assert [r.model for r in scripted_llm.requests] == ["gpt-4o-mini", "backup"]
     [record] = service.audit.query(kind="llm.call")
@@ -147,3 +149,19 @@ def test_a_plain_answer_cut_short_is_retried(make_service: Make, scripted_llm: S
     assert answer["choices"][0]["message"]["content"] == "whole"
     assert answer.route.retries == 1
     assert len(scripted_llm.requests) == 2
+
+
+def test_a_stream_that_breaks_before_any_content_without_a_fallback_is_refused_whole(
+    make_service: Make, scripted_llm: ScriptedLLM
+) -> None:
+    """No model could answer: the error comes before any chunk (a plain HTTP error for
+    the gateway's client), the call is audited once and nothing is charged."""
+    service = make_service(fallback_models="", model_api_bases="", model_retries=0)
+    scripted_llm.reply(ANSWER, cut_after=0)
+    with pytest.raises(UpstreamFailed) as failed:
+        service.stream(ask(), user="ada")
+    assert failed.value.code == "upstream_failed"
+    assert len(scripted_llm.requests) == 1
+    [record] = service.audit.query(kind="llm.call")
+    assert (record.outcome, record.details["tokens_out"]) == ("error", 0)
+    assert sum(row["tokens_out"] for row in service.usage.rows()) == 0

@@ -130,16 +130,19 @@ async def test_a_stream_broken_by_the_provider_ends_with_one_error_event(
 async def test_a_stream_broken_before_any_content_is_answered_by_the_fallback(
     api: Fetch, scripted_llm: ScriptedLLM, service: Any, runtime: Any
 ) -> None:
-    """Only the role chunk had been sent: the fallback answers, and the call is charged
-    and audited as the fallback's. The route headers left with the first chunk, so they
-    still name the first model."""
+    """Only the role chunk had come when the first model broke off: the fallback answers,
+    the response headers and every chunk name it, and the call is charged and audited as
+    its own."""
     scripted_llm.reply(ANSWER, cut_after=0).reply("from the backup", completion_tokens=3)
     response = await chat(api, ask(stream=True))
     assert response.code == 200
+    assert response.headers["X-DSAgent-Model"] == "openai/backup"
+    assert response.headers["X-DSAgent-Fallbacks"] == "1"
     *chunks, done = events(response.body)
     assert done == "[DONE]"
     assert streamed_text(chunks) == "from the backup"
-    assert chunks[-1]["model"] == "openai/backup" and chunks[-1]["usage"]["completion_tokens"] == 3
+    assert {chunk["model"] for chunk in chunks} == {"openai/backup"}
+    assert chunks[-1]["usage"]["completion_tokens"] == 3
     await service.drain()
     [record] = runtime.audit.query(kind="llm.call")
     assert (record.outcome, record.details["model_used"]) == ("ok", "openai/backup")
