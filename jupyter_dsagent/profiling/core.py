@@ -14,9 +14,10 @@ from jupyter_dsagent.profiling.association import cramers_v_matrix
 from jupyter_dsagent.profiling.cache import ProfileCache, fingerprint
 from jupyter_dsagent.profiling.columns import FIXED_THRESHOLDS
 from jupyter_dsagent.profiling.correlation import pearson
-from jupyter_dsagent.profiling.frame_columns import build_columns, column_pool
+from jupyter_dsagent.profiling.frame_columns import build_columns
 from jupyter_dsagent.profiling.model import ColumnProfile, Profile, ProfileWarning
 from jupyter_dsagent.profiling.target import LEAK_MAX_GROUP_SHARE, TARGET_THRESHOLDS, target_hint
+from jupyter_dsagent.profiling.threads import column_pool
 from jupyter_dsagent.profiling.thresholds import Thresholds, configured_thresholds
 
 if TYPE_CHECKING:

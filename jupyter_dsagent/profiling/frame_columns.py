@@ -10,11 +10,9 @@ columns by position, so those are committed in position order.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,44 +20,14 @@ import pandas as pd
 from jupyter_dsagent.profiling.columns import ColumnResult, build_column
 from jupyter_dsagent.profiling.model import ColumnProfile, ProfileWarning
 from jupyter_dsagent.profiling.rowhash import RowHasher
+from jupyter_dsagent.profiling.threads import THREADS
 from jupyter_dsagent.profiling.thresholds import Thresholds
 from jupyter_dsagent.profiling.values import CODES_MAX_LEVELS
 
-__all__ = ["ASSOCIATED_TYPES", "FrameColumns", "build_columns", "column_pool"]
+__all__ = ["ASSOCIATED_TYPES", "FrameColumns", "build_columns"]
 
 #: Semantic types whose columns (with few distinct values) enter the association matrix.
 ASSOCIATED_TYPES = ("categorical", "boolean", "integer-coded categorical")
-#: Columns built at the same time; more would add memory for little gain on most machines.
-THREADS = 2
-#: Frames (or samples) with fewer rows build their columns one by one in the caller's
-#: thread: such a column takes less time than handing it to a thread.
-THREADED_MIN_ROWS = 20_000
-_Result = TypeVar("_Result")
-
-
-class _InlineExecutor(Executor):
-    """Runs each call at once, in the calling thread."""
-
-    def submit(self, fn: Callable[..., _Result], /, *args: Any, **kwargs: Any) -> Future[_Result]:
-        future: Future[_Result] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except Exception as exc:  # raised again by .result(), as a pool would
-            future.set_exception(exc)
-        return future
-
-
-def _usable_cores() -> int:
-    if hasattr(os, "sched_getaffinity"):  # the cores this process may run on (Linux)
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
-def column_pool(rows: int) -> Executor:
-    """Threads for a frame of ``rows`` rows, or the caller's thread for a short one."""
-    if rows < THREADED_MIN_ROWS or _usable_cores() < 2:
-        return _InlineExecutor()
-    return ThreadPoolExecutor(THREADS, thread_name_prefix="dsagent-profile")
 
 
 @dataclass

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from jupyter_dsagent.config import DSAgent
-from jupyter_dsagent.profiling import frame_columns, profile
+from jupyter_dsagent.profiling import frame_columns, profile, threads
+from jupyter_dsagent.profiling.cache import fingerprint
 from jupyter_dsagent.profiling.columns import build_column
 
 ROWS = 30_000  # above THREADED_MIN_ROWS: the threaded path
@@ -39,7 +40,7 @@ def _frame() -> pd.DataFrame:
 
 def _one_by_one(monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> dict[str, Any]:
     with monkeypatch.context() as patched:
-        patched.setattr(frame_columns, "THREADED_MIN_ROWS", 10**12)
+        patched.setattr(threads, "THREADED_MIN_ROWS", 10**12)
         return profile(_frame(), use_cache=False, **kwargs).to_dict()
 
 
@@ -93,3 +94,15 @@ def test_a_failing_column_raises_in_the_caller(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(frame_columns, "build_column", failing)
     with pytest.raises(RuntimeError, match="column failed"):
         profile(_frame(), use_cache=False)
+
+
+def test_the_fingerprint_is_the_same_on_threads_and_sees_one_edit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    frame = _frame()
+    threaded = fingerprint(frame)
+    with monkeypatch.context() as patched:
+        patched.setattr(threads, "THREADED_MIN_ROWS", 10**12)
+        assert fingerprint(frame) == threaded
+    frame.loc[ROWS - 1, "label"] = "row 1"
+    assert fingerprint(frame) != threaded

@@ -187,7 +187,7 @@ def test_any_edit_invalidates_the_cached_profile(edit: Any) -> None:
             "when": pd.date_range("2024-01-01", periods=5000, freq="h"),
             "flag": [True] * 5000,
             "utc": pd.date_range("2024-01-01", periods=5000, freq="min", tz="UTC"),
-            "count": pd.array([0, None] + list(range(2, 5000)), dtype="Int64"),
+            "count": pd.array([0, None, *range(2, 5000)], dtype="Int64"),
         }
     )
     first = profile(frame)
