@@ -106,3 +106,32 @@ def test_the_fingerprint_is_the_same_on_threads_and_sees_one_edit(
         assert fingerprint(frame) == threaded
     frame.loc[ROWS - 1, "label"] = "row 1"
     assert fingerprint(frame) != threaded
+
+
+def test_every_kind_of_column_profiles_the_same_on_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(11)
+    n = ROWS
+    mixed = np.array([1, "two", 3.0, None, (4,), b"5"], dtype=object)
+    frame = pd.DataFrame(
+        {
+            "nullable_int": pd.array(np.where(rng.random(n) < 0.1, None, rng.integers(0, 9, n))),
+            "nullable_bool": pd.array(np.where(rng.random(n) < 0.1, None, rng.random(n) < 0.5)),
+            "string": pd.array(rng.choice(["a", "b", None], n), dtype="string"),
+            "arrow": pd.array(rng.choice(["x", "y"], n), dtype="string[pyarrow]"),
+            "category": pd.Categorical(rng.choice(["lo", "hi"], n)),
+            "when": pd.date_range("2024-01-01", periods=n, freq="min", tz="Europe/Paris"),
+            "lasted": pd.to_timedelta(rng.integers(0, 10**6, n), unit="s"),
+            "mixed": mixed[rng.integers(0, len(mixed), n)],
+            "empty": np.full(n, np.nan),
+            "same": np.zeros(n),
+        }
+    )
+    frame.columns = pd.MultiIndex.from_tuples([("a", c) for c in frame.columns])
+    frame = pd.concat([frame, frame.iloc[:, :2]], axis=1)  # duplicate labels
+    threaded = profile(frame, use_cache=False, sample=False).to_dict()
+    with monkeypatch.context() as patched:
+        patched.setattr(threads, "THREADED_MIN_ROWS", 10**12)
+        assert profile(frame, use_cache=False, sample=False).to_dict() == threaded
+    assert threaded["n_columns"] == 12
