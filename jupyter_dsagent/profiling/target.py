@@ -81,7 +81,7 @@ def _codes(
         return codes
     try:
         codes, _ = pd.factorize(series, use_na_sentinel=False)
-    except TypeError:  # unhashable cells
+    except (TypeError, NotImplementedError):  # unhashable cells, pyarrow lists
         codes, _ = pd.factorize(series.map(repr), use_na_sentinel=False)
     return np.asarray(codes, dtype="int64")
 
@@ -130,7 +130,7 @@ def _class_codes(
         return classes, int(classes.max(initial=-1)) + 1
     try:
         codes, uniques = pd.factorize(series)
-    except TypeError:  # unhashable cells
+    except (TypeError, NotImplementedError):  # unhashable cells, pyarrow lists
         codes, uniques = pd.factorize(series.map(repr).where(series.notna()))
     return np.asarray(codes, dtype="int64")[present], len(uniques)
 

@@ -366,7 +366,9 @@ def _count_objects(series: pd.Series, take: np.ndarray | None, codes_levels: int
         codes, uniques = _factorize(values)
         missing = None
         distinct = np.asarray(uniques, dtype=object)
-    except TypeError:  # unhashable cells (lists, dicts) go by their repr; the rest as is
+    # Unhashable cells (lists, dicts) go by their repr, the rest as they are; so do
+    # extension arrays pandas cannot factorize (pyarrow lists and structs).
+    except (TypeError, NotImplementedError):
         absent = series.isna()
         codes, _ = pd.factorize(series.map(_hashable_key).where(~absent))
         missing = int(absent.sum())

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from jupyter_dsagent.config import DSAgent
@@ -214,3 +215,18 @@ def test_equal_numbers_stay_equal_in_a_column_with_unhashable_cells() -> None:
     result = profile(frame, sample=False, use_cache=False)
     assert result.columns[0].distinct == 2  # 0 == 0.0, as pandas counts them
     assert result.duplicate_rows == int(frame.duplicated().sum()) == 2
+
+
+@pytest.mark.parametrize("rows", [100, 30_000])  # inline and threaded
+def test_pyarrow_lists_and_structs_are_counted_by_value(rows: int) -> None:
+    """pandas cannot factorize them (pyarrow has no kernel): they go by their repr."""
+    lists = pd.array([[i % 3, 2] for i in range(rows)], dtype=pd.ArrowDtype(pa.list_(pa.int64())))
+    structs = pd.array(
+        [{"a": i % 4} for i in range(rows)],
+        dtype=pd.ArrowDtype(pa.struct([("a", pa.int64())])),
+    )
+    frame = pd.DataFrame({"l": lists, "s": structs, "y": np.arange(rows) % 3})
+    for target in (None, "l", "y"):
+        result = profile(frame, target=target, sample=False)
+        assert [c.distinct for c in result.columns] == [3, 4, 3]
+        assert result.summary() and result._repr_html_()
