@@ -164,7 +164,7 @@ def _pair_lines(
 
 def _assemble(body: list[str]) -> str:
     section = "\n".join(body)
-    tag = hashlib.sha256(section.encode()).hexdigest()[:12]
+    tag = hashlib.sha256(section.encode("utf-8", "surrogatepass")).hexdigest()[:12]
     return f"{_PREAMBLE}\nBEGIN DATA {tag}\n{section}\nEND DATA {tag}"
 
 

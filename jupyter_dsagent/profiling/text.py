@@ -36,7 +36,7 @@ def _code_units(text: str) -> np.ndarray:
     try:
         return np.frombuffer(text.encode("latin-1"), dtype="uint8")
     except UnicodeEncodeError:
-        return np.frombuffer(text.encode("utf-32-le"), dtype="uint32")
+        return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="uint32")
 
 
 def _scan_python(chunk: list[str]) -> StringScan:

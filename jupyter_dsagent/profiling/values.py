@@ -353,17 +353,54 @@ def _factorize(values: Any) -> tuple[np.ndarray, Any]:
     if len(pd.unique(addresses[:_BY_ADDRESS])) > _BY_ADDRESS // 4:  # mostly distinct objects
         return pd.factorize(values)
     by_address, _ = pd.factorize(addresses)
-    # Codes come in order of first appearance: a code's first row is where the running
-    # maximum of the codes goes up.
-    firsts = np.flatnonzero(np.diff(np.maximum.accumulate(by_address), prepend=-1) > 0)
-    codes, uniques = pd.factorize(values[firsts])
+    codes, uniques = pd.factorize(values[_first_rows(by_address)])
     return codes[by_address], uniques
+
+
+def _first_rows(codes: np.ndarray) -> np.ndarray:
+    """The row where each code first appears, for codes numbered in order of first
+    appearance (-1: missing): where the running maximum of the codes goes up."""
+    return np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
+
+
+def _holds_lone_surrogates(uniques: Any) -> bool:
+    """Whether some distinct text holds a lone surrogate (what ``surrogateescape``
+    decoding leaves for undecodable bytes)."""
+    try:
+        joined = "".join(np.asarray(uniques, dtype=object).tolist())
+    except TypeError:  # not all text: pandas hashed the values as objects
+        return False
+    if joined.isascii():
+        return False
+    try:
+        joined.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _factorize_text(values: Any) -> tuple[np.ndarray, Any]:
+    """:func:`_factorize`, right for text with lone surrogates too.
+
+    pandas' string hashtable reads every text holding a lone surrogate as one and the
+    same value; such columns are counted by the texts' bytes instead.
+    """
+    codes, uniques = _factorize(values)
+    if not _holds_lone_surrogates(uniques):
+        return codes, uniques
+    cells = np.asarray(values, dtype=object)
+    keys = np.array(
+        [v.encode("utf-8", "surrogatepass") if isinstance(v, str) else v for v in cells],
+        dtype=object,
+    )
+    codes, _ = pd.factorize(keys)
+    return codes, cells[_first_rows(codes)]
 
 
 def _count_objects(series: pd.Series, take: np.ndarray | None, codes_levels: int) -> Counted:
     values = series.to_numpy() if isinstance(series.dtype, np.dtype) else series.array
     try:
-        codes, uniques = _factorize(values)
+        codes, uniques = _factorize_text(values)
         missing = None
         distinct = np.asarray(uniques, dtype=object)
     # Unhashable cells (lists, dicts) go by their repr, the rest as they are; so do

@@ -230,3 +230,21 @@ def test_pyarrow_lists_and_structs_are_counted_by_value(rows: int) -> None:
         result = profile(frame, target=target, sample=False)
         assert [c.distinct for c in result.columns] == [3, 4, 3]
         assert result.summary() and result._repr_html_()
+
+
+@pytest.mark.parametrize("dtype", [object, "string"])
+@pytest.mark.parametrize("rows", [10, 30_000])
+def test_text_with_lone_surrogates_is_counted_value_by_value(dtype: Any, rows: int) -> None:
+    """Text decoded with ``surrogateescape`` keeps lone surrogates; pandas' factorize
+    sees all such texts as one value, value_counts does not: the profile agrees with
+    value_counts."""
+    texts = pd.array([f"\udcff{i % 3}" if i % 5 else None for i in range(rows)], dtype=dtype)
+    frame = pd.DataFrame({"name\udcfe": texts, "same": ["\ud800x"] * rows})
+    result = profile(frame, target="name\udcfe", sample=False)
+    column = result.columns[0]
+    expected = frame.iloc[:, 0].value_counts()
+    assert (column.distinct, column.missing) == (3, rows // 5 + (rows % 5 > 0))
+    assert sorted(count for _, count in column.top_values) == sorted(expected.tolist())
+    assert result.columns[1].semantic_type == "constant"
+    assert "\\udcff" in result.summary()  # escaped, never raw
+    assert result._repr_html_() and str(result)
