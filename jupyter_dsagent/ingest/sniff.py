@@ -101,8 +101,10 @@ def clean_name(name: str) -> str:
 
     The result is metadata only; storage names are generated, never derived from it.
     """
-    base = re.split(r"[\\/]", unicodedata.normalize("NFC", name or ""))[-1]
-    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
+    part = re.split(r"[\\/]", unicodedata.normalize("NFC", name or ""))[-1]
+    base = "".join(ch for ch in part if unicodedata.category(ch)[0] != "C").strip()
+    if base.startswith(".") and not part.startswith("."):
+        base = "upload" + base  # every character before the extension was removed
     base = base.lstrip(".") or "upload"
     if len(base) > MAX_NAME_CHARS:
         _, dot, ext = base.rpartition(".")

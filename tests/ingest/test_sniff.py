@@ -126,6 +126,9 @@ def test_extension_must_be_on_the_configured_allow_list(tmp_path: Path) -> None:
         ("na\x00me\r\n.csv", "name.csv"),
         ("", "upload"),
         ("..", "upload"),
+        (" .csv", "upload.csv"),
+        ("\udcff\u200b.csv", "upload.csv"),  # a lone surrogate and a format character
+        ("\n.csv", "upload.csv"),
         ("x" * 400 + ".csv", "x" * 251 + ".csv"),
     ],
 )
