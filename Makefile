@@ -49,9 +49,17 @@ lab: install labextension
 	$(VENV_PATH) $(BIN)/jupyter lab --no-browser --port=$(PORT) $(ROOT_FLAG) \
 	  --ServerApp.root_dir=notebooks --LabApp.default_url=/lab/tree/01_quickstart.ipynb
 
-lint: install
+# The sidebar's own tools (eslint, tsc, vitest) live in labextension/node_modules: the
+# install builds the sidebar and so fetches them; fetch again when its dependencies change.
+LABEXT_MODULES := labextension/node_modules/.yarn-state.yml
+$(LABEXT_MODULES): labextension/package.json labextension/yarn.lock | $(STAMP)
+	cd labextension && $(VENV_PATH) jlpm install
+	touch $@
+
+lint: install $(LABEXT_MODULES)
 	$(BIN)/ruff check jupyter_dsagent tests benchmarks
 	$(BIN)/ruff format --check jupyter_dsagent tests benchmarks
+	cd labextension && $(VENV_PATH) jlpm lint
 
 typecheck: install
 	$(BIN)/mypy

@@ -7,10 +7,11 @@
  * being run in a cell so the panel connects without being asked.
  */
 import type { NotebookPanel } from '@jupyterlab/notebook';
-import type { Kernel, KernelMessage as JupyterMessage } from '@jupyterlab/services';
+import { type Kernel, KernelMessage as JupyterMessage } from '@jupyterlab/services';
 import { Signal } from '@lumino/signaling';
 
 import { ChatModel, type KeyValueStore, type Suggestion } from './chat';
+import { describeError } from './errors';
 import { sha256Hex } from './hash';
 import { KernelLink } from './link';
 import { insertCode } from './notebook';
@@ -43,6 +44,7 @@ export class NotebookAgent {
     session.statusChanged.connect(this._onStatus, this);
     panel.context.pathChanged.connect(this._onPathChanged, this);
     this.link.attach(null, 'starting');
+    // SessionContext.ready only ever resolves.
     void session.ready.then(() => {
       if (!this.panel.isDisposed) {
         this._attach(session.session?.kernel ?? null);
@@ -145,10 +147,10 @@ export class NotebookAgent {
 
   /** A cell that loads jupyter_dsagent: connect once the kernel is idle again. */
   private _onIopub(_: unknown, message: JupyterMessage.IIOPubMessage): void {
-    if (message.header.msg_type !== 'execute_input') {
+    if (!JupyterMessage.isExecuteInputMsg(message)) {
       return;
     }
-    const code = String((message.content as { code?: unknown }).code ?? '');
+    const code = message.content.code;
     const state = this.link.state.kind;
     if (/\bjupyter_dsagent\b/.test(code) && (state === 'not-loaded' || state === 'failed')) {
       this._retryWhenIdle = true;
@@ -168,11 +170,14 @@ export class NotebookAgent {
       sha256: message.sha256,
       flags: []
     };
-    void this.insertSuggestion(suggestion, message.run ?? false).then(refusal => {
-      if (refusal !== null) {
-        this.chat.setNotice({ code: 'insert_refused', message: refusal });
-      }
-    });
+    this.insertSuggestion(suggestion, message.run ?? false).then(
+      refusal => {
+        if (refusal !== null) {
+          this.chat.setNotice({ code: 'insert_refused', message: refusal });
+        }
+      },
+      error => this.chat.setNotice({ code: 'insert_refused', message: describeError(error) })
+    );
   }
 
   private _onPathChanged(_: unknown, path: string): void {

@@ -28,3 +28,8 @@ export function oneLine(error: { code: string; message: string }): string {
   const hint = hintFor(error.code);
   return hint ? `${message} ${hint}` : message;
 }
+
+/** A caught value as a sentence: an Error's own message, anything else as text. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -10,6 +10,7 @@
 import type { JSONObject } from '@lumino/coreutils';
 import { Signal } from '@lumino/signaling';
 
+import { describeError } from './errors';
 import type { BrowserMessage, HelloReply, KernelMessage } from './wire';
 
 /** The comm target the kernel registers on `%load_ext jupyter_dsagent`. */
@@ -136,7 +137,7 @@ export class KernelLink {
       }).done;
     } catch (error) {
       if (this._kernel === kernel) {
-        this._setState({ kind: 'failed', message: `Could not run ${LOAD_EXTENSION_CODE}: ${error}` });
+        this._setState({ kind: 'failed', message: `Could not run ${LOAD_EXTENSION_CODE}: ${describeError(error)}` });
       }
       return;
     }
@@ -175,7 +176,7 @@ export class KernelLink {
     try {
       comm = kernel.createComm(COMM_TARGET);
     } catch (error) {
-      this._setState({ kind: 'failed', message: `Cannot talk to this kernel: ${error}` });
+      this._setState({ kind: 'failed', message: `Cannot talk to this kernel: ${describeError(error)}` });
       return;
     }
     this._comm = comm;

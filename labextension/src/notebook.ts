@@ -22,6 +22,7 @@ export async function insertCode(panel: NotebookPanel, code: string, run: boolea
   notebook.deselectAll();
   notebook.activeCellIndex = index;
   const cell = notebook.widgets[index];
+  // Only a scroll superseded by a newer one rejects, and the notebook catches that itself.
   void notebook.scrollToItem(index);
   if (run) {
     if (cell === undefined || cell.model.sharedModel.getSource() !== code) {

@@ -3,6 +3,7 @@
  * agent (chat, AutoML runs, usage) and the server's uploads. Files dropped anywhere
  * on the panel are uploaded.
  */
+import { Notification } from '@jupyterlab/apputils';
 import type { IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ServerConnection } from '@jupyterlab/services';
@@ -13,6 +14,7 @@ import React from 'react';
 
 import { NotebookAgent } from './agent';
 import type { KeyValueStore } from './chat';
+import { describeError } from './errors';
 import { insertCode } from './notebook';
 import { UploadsModel } from './transfers';
 import { loadCode, UploadsClient } from './uploads';
@@ -96,7 +98,9 @@ export class AgentSidebar extends ReactWidget {
   loadIntoNotebook(record: UploadRecord): void {
     const panel = this._current?.panel;
     if (panel) {
-      void insertCode(panel, loadCode(record, this.uploads.records), false);
+      insertCode(panel, loadCode(record, this.uploads.records), false).catch(error =>
+        Notification.error(`The loading cell was not inserted: ${describeError(error)}`)
+      );
     }
   }
 
@@ -117,6 +121,7 @@ export class AgentSidebar extends ReactWidget {
     } else {
       this.removeClass('jp-mod-dropTarget');
       this.tab = 'uploads';
+      // add() keeps each file's failure on its transfer and never rejects.
       void this.uploads.add(Array.from(drag.dataTransfer.files));
     }
   }

@@ -4,6 +4,7 @@
  */
 import { Signal } from '@lumino/signaling';
 
+import { describeError } from './errors';
 import { RequestError, type UploadsClient } from './uploads';
 import type { UploadRecord } from './wire';
 
@@ -124,5 +125,5 @@ function asRequestError(error: unknown): RequestError {
   if (error instanceof RequestError) {
     return error;
   }
-  return new RequestError('network', `The server could not be reached (${error}).`, 0);
+  return new RequestError('network', `The server could not be reached (${describeError(error)}).`, 0);
 }

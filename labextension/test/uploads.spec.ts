@@ -69,7 +69,7 @@ class FakeXhr {
 }
 
 function client(
-  request: (url: string, init: RequestInit) => Promise<Response> = async () => new Response('[]')
+  request: (url: string, init: RequestInit) => Promise<Response> = () => Promise.resolve(new Response('[]'))
 ): UploadsClient {
   return new UploadsClient({
     baseUrl: '/user/ada/',
@@ -123,9 +123,11 @@ describe('UploadsClient.upload', () => {
 describe('UploadsClient.list and remove', () => {
   it('lists through the server connection and deletes by id', async () => {
     const calls: Array<[string, string | undefined]> = [];
-    const c = client(async (url, init) => {
+    const c = client((url, init) => {
       calls.push([url, init.method]);
-      return init.method === 'DELETE' ? new Response(null, { status: 204 }) : new Response(JSON.stringify([RECORD]));
+      return Promise.resolve(
+        init.method === 'DELETE' ? new Response(null, { status: 204 }) : new Response(JSON.stringify([RECORD]))
+      );
     });
     await expect(c.list()).resolves.toEqual([RECORD]);
     await c.remove(RECORD.id);
@@ -136,7 +138,11 @@ describe('UploadsClient.list and remove', () => {
   });
 
   it('turns an error body into a RequestError', async () => {
-    const c = client(async () => new Response(JSON.stringify({ error: { code: 'not_found', message: 'No upload has that id.' } }), { status: 404 }));
+    const c = client(() =>
+      Promise.resolve(
+        new Response(JSON.stringify({ error: { code: 'not_found', message: 'No upload has that id.' } }), { status: 404 })
+      )
+    );
     await expect(c.remove('nope')).rejects.toMatchObject({ code: 'not_found', status: 404 });
   });
 });
@@ -177,17 +183,19 @@ describe('UploadsModel', () => {
   it('follows each file from sending to its record or its error, then refreshes the list', async () => {
     const fake = {
       uploads: [] as string[],
-      async upload(file: File, onProgress: (sent: number, total: number) => void): Promise<UploadRecord> {
+      upload(file: File, onProgress: (sent: number, total: number) => void): Promise<UploadRecord> {
         fake.uploads.push(file.name);
         onProgress(file.size / 2, file.size);
         onProgress(file.size, file.size);
         if (file.name.endsWith('.zip')) {
-          throw new RequestError('zip_path_traversal', 'An entry would be written outside the archive.', 422);
+          return Promise.reject(
+            new RequestError('zip_path_traversal', 'An entry would be written outside the archive.', 422)
+          );
         }
-        return { ...RECORD, name: file.name };
+        return Promise.resolve({ ...RECORD, name: file.name });
       },
-      async list(): Promise<UploadRecord[]> {
-        return [RECORD];
+      list(): Promise<UploadRecord[]> {
+        return Promise.resolve([RECORD]);
       },
       async remove(): Promise<void> {}
     };

@@ -5,6 +5,7 @@ import React from 'react';
 
 import type { NotebookAgent } from '../agent';
 import type { Exchange, Suggestion } from '../chat';
+import { describeError } from '../errors';
 import { FLAG_INFO } from '../flags';
 import { CodeBlock, ErrorLine, Markdown, useSignal } from './common';
 
@@ -186,7 +187,7 @@ function SuggestionCard({ suggestion, agent, languages }: { suggestion: Suggesti
           setOutcome(run ? 'Inserted and ran below the active cell.' : 'Inserted below the active cell.');
         }
       },
-      error => setRefusal(String(error instanceof Error ? error.message : error))
+      error => setRefusal(describeError(error))
     );
   };
   return (

@@ -16,6 +16,7 @@ export function UploadsTab({ uploads, onLoad }: Props): JSX.Element {
   useSignal(uploads.changed);
   const picker = React.useRef<HTMLInputElement>(null);
   React.useEffect(() => {
+    // refresh() keeps a failure as the list's error and never rejects.
     void uploads.refresh();
   }, [uploads]);
   return (
@@ -34,6 +35,7 @@ export function UploadsTab({ uploads, onLoad }: Props): JSX.Element {
           onChange={event => {
             const files = Array.from(event.target.files ?? []);
             event.target.value = '';
+            // add() keeps each file's failure on its transfer and never rejects.
             void uploads.add(files);
           }}
         />
