@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
@@ -18,10 +19,18 @@ from ..profiling.columns import profile_column
 from ..profiling.target import infer_task
 from .metrics import CLASSIFICATION, DEFAULT_METRIC, METRICS, TASKS
 
-__all__ = ["MIN_ROWS", "check_metric", "choose_task", "detect_task"]
+__all__ = ["MIN_ROWS", "check_metric", "choose_task", "detect_task", "learnable"]
 
 #: Fewest rows with a target value a run accepts: below it a holdout says nothing.
 MIN_ROWS = 20
+
+
+def learnable(target: pd.Series) -> pd.Series:
+    """Which rows hold a target value a model can learn: present, and finite for numbers."""
+    known = target.notna()
+    if ptypes.is_float_dtype(target.dtype):
+        known &= np.isfinite(target.to_numpy(dtype="float64", na_value=np.nan))
+    return known
 
 
 def detect_task(target: pd.Series) -> tuple[str | None, str]:
@@ -33,7 +42,7 @@ def detect_task(target: pd.Series) -> tuple[str | None, str]:
 def choose_task(target: pd.Series, override: str | None, *, max_classes: int) -> str:
     """The run's task: ``override`` if given, else detected; refused when unlearnable."""
     name = json.dumps(str(target.name)[:60])
-    labelled = target.dropna()
+    labelled = target[learnable(target)]
     if len(labelled) < MIN_ROWS:
         raise AutoMLInputError(
             f"The target {name} has {len(labelled)} rows with a value; AutoML needs at "

@@ -38,6 +38,7 @@ from .schema import frame_schema
 from .spec import RunSpec
 from .split import holdout_split
 from .store import ERROR_FILE, INPUT_FILE, LOG_FILE, PROGRESS_FILE, SPEC_FILE
+from .tasks import learnable
 
 __all__ = ["main"]
 
@@ -120,6 +121,18 @@ def _versions() -> dict[str, str]:
     return found
 
 
+def _labelled(frame: pd.DataFrame, target: str, outcome: Outcome) -> pd.DataFrame:
+    """The rows with a target value to learn, saying how many were left out and why."""
+    known = learnable(frame[target])
+    infinite = int((frame[target].notna() & ~known).sum())
+    missing = len(frame) - int(known.sum()) - infinite
+    if missing:
+        outcome.note(f"{missing} rows without a target value were left out.")
+    if infinite:
+        outcome.note(f"{infinite} rows whose target is infinite were left out.")
+    return frame[known]
+
+
 def _run(run_dir: Path, spec: RunSpec) -> None:
     budget = spec.budget
     reporter = ProgressReporter(
@@ -142,9 +155,7 @@ def _run(run_dir: Path, spec: RunSpec) -> None:
     reporter.phase("splitting")
     started = time.time()
     frame = pd.read_pickle(run_dir / INPUT_FILE)
-    labelled = frame[frame[spec.target].notna()]
-    if len(labelled) < len(frame):
-        outcome.note(f"{len(frame) - len(labelled)} rows without a target value were left out.")
+    labelled = _labelled(frame, spec.target, outcome)
     split = holdout_split(
         labelled,
         spec.target,
@@ -199,6 +210,8 @@ def _run(run_dir: Path, spec: RunSpec) -> None:
                 "The engine ran past its cut-off to finish a first model; evaluation and "
                 "importance had less time."
             )
+    for note in engine.notes:
+        outcome.note(note)
     outcome.timing("fit", time.time() - started)
 
     started = time.time()

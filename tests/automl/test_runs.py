@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from jupyter_dsagent.audit import AuditLog, AuditRecord
@@ -205,6 +206,35 @@ def test_sklearn_engine_with_a_time_split_on_a_sample(make_settings: Callable) -
     predictor = result.load_model()
     predicted = predictor.predict(frame.head(10))
     assert predicted.notna().all() and predicted.name == "fare"
+
+
+def test_infinite_targets_are_left_out_and_a_failing_candidate_is_skipped(
+    settings: DSAgent,
+) -> None:
+    """A regression target with infinities trains on the finite rows; a class seen once
+    breaks one scikit-learn candidate (its early stopping splits by class), which is
+    named in the notes while the others make the model."""
+    rng = np.random.default_rng(4)
+    rows = 300
+    features = pd.DataFrame({"x": rng.normal(size=rows), "c": rng.choice(list("abc"), rows)})
+    target = features["x"] * 3 + rng.normal(size=rows)
+    target[::10] = np.inf
+    run = automl(features.assign(y=target), "y", time_limit=20, engine="sklearn", settings=settings)
+    result = run.wait()
+    assert "30 rows whose target is infinite were left out." in result.notes
+    assert result.rows["train"] + result.rows["holdout"] == rows - 30
+    assert np.isfinite(result.metrics["rmse"])
+
+    labels = np.array(["a", "b"] * (rows // 2), dtype=object)
+    labels[7] = "rare"
+    run = automl(features.assign(y=labels), "y", time_limit=20, engine="sklearn", settings=settings)
+    result = run.wait()
+    assert run.status == "done" and result.models_finished >= 2
+    assert any(
+        note.startswith("HistGradientBoostingSlow could not be fitted on this data (ValueError")
+        for note in result.notes
+    )
+    assert "HistGradientBoostingSlow" not in set(result.leaderboard["model"])
 
 
 def test_the_deadline_stops_an_engine_that_overruns(make_settings: Callable) -> None:

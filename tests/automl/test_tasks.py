@@ -45,6 +45,7 @@ def test_an_override_wins_over_detection() -> None:
         ([f"id{i}" for i in range(300)], None, "more than the limit of 100"),
         (["a", "b", "c"] * 10, "regression", "not numbers"),
         (["a", "b", "c"] * 10, "binary", "has 3 classes"),
+        ([float("inf"), float("-inf")] * 15 + [1.0] * 5, None, "has 5 rows with a value"),
     ],
 )
 def test_unlearnable_targets_are_refused_with_the_reason(

@@ -59,6 +59,8 @@ class Engine(ABC):
         self.spec = spec
         self.directory = directory
         self.reporter = reporter
+        #: What the person should know about the fit (e.g. a candidate that failed).
+        self.notes: list[str] = []
 
     @abstractmethod
     def fit(self, train: pd.DataFrame, time_limit: float) -> None:

@@ -97,6 +97,12 @@ class SklearnModel:
         return pd.Series(proba.idxmax(axis=1), index=proba.index, name=self.target)
 
 
+def _brief(exc: Exception) -> str:
+    """The exception's type and the first line of its message, clipped."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {first[:200]}" if first else type(exc).__name__
+
+
 @dataclass
 class _Candidate:
     name: str
@@ -113,6 +119,7 @@ class SklearnEngine(Engine):
         super().__init__(*args, **kwargs)
         self.metric = METRICS[self.spec.metric]
         self.finished: list[_Candidate] = []
+        self.failed: list[Exception] = []
         self.refitted: Pipeline | None = None
         self.best: _Candidate | None = None
         self._model: SklearnModel | None = None
@@ -158,9 +165,14 @@ class SklearnEngine(Engine):
                 [("prepare", preprocessor(groups, linear=linear)), ("model", estimator)]
             )
             started = time.time()
-            pipeline.fit(fit_x, fit_y)
-            fitted = time.time()
-            val_score = self._score(pipeline, val_x, val_y)
+            try:
+                pipeline.fit(fit_x, fit_y)
+                fitted = time.time()
+                val_score = self._score(pipeline, val_x, val_y)
+            except (ValueError, ArithmeticError) as exc:  # this data breaks it
+                self.failed.append(exc)
+                self.notes.append(f"{name} could not be fitted on this data ({_brief(exc)}).")
+                continue
             candidate = _Candidate(
                 name, pipeline, val_score, fitted - started, time.time() - fitted
             )
@@ -171,11 +183,23 @@ class SklearnEngine(Engine):
             return
         needed = best.fit_seconds * len(train) / max(1, len(fit_x)) * REFIT_MARGIN
         if time.time() + needed <= ends:
-            self.refitted = clone(best.pipeline).fit(features, truth)
-            self.best = best
+            try:
+                self.refitted = clone(best.pipeline).fit(features, truth)
+            except (ValueError, ArithmeticError) as exc:
+                self.notes.append(
+                    f"{best.name} could not be refitted on all training rows ({_brief(exc)}); "
+                    "the model fitted on the validation split is kept."
+                )
+            else:
+                self.best = best
 
     def finish(self) -> str:
         best = self._best()
+        if best is None and self.failed:
+            raise AutoMLError(
+                f"No scikit-learn model could be fitted on this data: {_brief(self.failed[0])}",
+                code="automl_failed",
+            )
         if best is None:
             raise AutoMLError(
                 "No scikit-learn model finished in the time it had.", code="automl_no_model"
