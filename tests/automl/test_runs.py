@@ -237,6 +237,40 @@ def test_infinite_targets_are_left_out_and_a_failing_candidate_is_skipped(
     assert "HistGradientBoostingSlow" not in set(result.leaderboard["model"])
 
 
+def nullable_frame(rows: int, seed: int) -> pd.DataFrame:
+    """pandas' nullable and pyarrow dtypes, with missing values, and a column of none."""
+    rng = np.random.default_rng(seed)
+    label = rng.integers(0, 2, rows)
+    gaps = rng.random(rows) < 0.1
+    return pd.DataFrame(
+        {
+            "count": pd.array(np.where(gaps, None, label * 3 + rng.integers(0, 3, rows))),
+            "flag": pd.array(np.where(gaps, None, label == 1)),
+            "seen": pd.array(np.where(gaps, None, True), dtype="boolean"),  # one value or NA
+            "word": pd.array(np.where(label == 1, "yes", "no"), dtype="string"),
+            "arrow": pd.array(rng.choice(["u", "v"], rows), dtype="string[pyarrow]"),
+            "nothing": np.full(rows, np.nan),
+            "spiky": np.where(rng.random(rows) < 0.2, np.inf, rng.normal(size=rows)),
+            "label": pd.array(label, dtype="Int64"),
+        }
+    )
+
+
+@pytest.mark.parametrize("engine", ["autogluon", "sklearn"])
+def test_nullable_pyarrow_empty_and_infinite_features_train_and_predict(
+    settings: DSAgent, engine: str
+) -> None:
+    frame = nullable_frame(400, seed=5)
+    run = automl(frame, "label", time_limit=20, engine=engine, settings=settings)
+    result = run.wait()
+    assert run.status == "done" and result.task == "binary"
+    assert result.metrics["accuracy"] > 0.8  # "word" gives the label away
+    if engine == "sklearn":
+        assert 'Columns without any value were not used: "nothing".' in result.notes
+    predicted = result.load_model().predict(nullable_frame(50, seed=6))
+    assert predicted.notna().all() and set(predicted) <= {0, 1}
+
+
 def test_the_deadline_stops_an_engine_that_overruns(make_settings: Callable) -> None:
     # engine_share 1.0 gives AutoGluon all the time up to the cut-off as its own limit,
     # as if it ran alone; on this table it cannot fit its portfolio in that time and it

@@ -13,18 +13,27 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from autogluon.core.callbacks import AbstractCallback
 from autogluon.tabular import TabularPredictor
 from autogluon.tabular.configs.hyperparameter_configs import get_hyperparameter_config
 from autogluon.tabular.configs.presets_configs import tabular_presets_dict
+from pandas.api import types as ptypes
 
 from ...exceptions import AutoMLError
 from ..budget import Budget
 from ..metrics import METRICS
 from .base import LEADERBOARD_COLUMNS, Engine, Reporter
 
-__all__ = ["MODEL_FAMILIES", "AutoGluonEngine", "AutoGluonModel", "load", "portfolio"]
+__all__ = [
+    "MODEL_FAMILIES",
+    "AutoGluonEngine",
+    "AutoGluonModel",
+    "load",
+    "plain_dtypes",
+    "portfolio",
+]
 
 #: LightGBM and the scikit-learn models: everything AutoGluon fits without torch,
 #: CatBoost or XGBoost.
@@ -98,6 +107,29 @@ class _Tracker(AbstractCallback):
         return False
 
 
+def plain_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with pandas' nullable and pyarrow columns as numpy ones, which AutoGluon
+    reads (its feature generators stumble on ``pd.NA``).
+
+    Numbers and booleans keep their numpy dtype when nothing is missing, else become
+    float64 with NaN; text becomes object with NaN; categories and dates stay as they are.
+    """
+    plain = frame.copy(deep=False)
+    for name, column in frame.items():
+        dtype = column.dtype
+        if isinstance(dtype, np.dtype | pd.CategoricalDtype | pd.DatetimeTZDtype):
+            continue
+        numpy_dtype = getattr(dtype, "numpy_dtype", None)
+        if ptypes.is_numeric_dtype(dtype) or ptypes.is_bool_dtype(dtype):
+            if column.hasnans or not isinstance(numpy_dtype, np.dtype):
+                plain[name] = column.to_numpy(dtype="float64", na_value=np.nan)
+            else:
+                plain[name] = column.to_numpy(dtype=numpy_dtype)
+        else:
+            plain[name] = column.astype(object).where(column.notna(), np.nan)
+    return plain
+
+
 class AutoGluonModel:
     """One model of a fitted ``TabularPredictor`` (by default its best)."""
 
@@ -112,10 +144,12 @@ class AutoGluonModel:
         return list(self.predictor.class_labels)
 
     def predict(self, features: pd.DataFrame) -> pd.Series:
-        return self.predictor.predict(features, model=self.name)
+        return self.predictor.predict(plain_dtypes(features), model=self.name)
 
     def predict_proba(self, features: pd.DataFrame) -> pd.DataFrame:
-        return self.predictor.predict_proba(features, model=self.name, as_multiclass=True)
+        return self.predictor.predict_proba(
+            plain_dtypes(features), model=self.name, as_multiclass=True
+        )
 
     def predict_from_proba(self, proba: pd.DataFrame) -> pd.Series:
         """What ``predict`` would say, decision threshold included, without predicting again."""
@@ -145,7 +179,7 @@ class AutoGluonEngine(Engine):
             verbosity=2,
         )
         self.predictor.fit(
-            train,
+            plain_dtypes(train),
             time_limit=time_limit,
             presets=self.spec.preset,
             hyperparameters=portfolio(self.spec.preset),
@@ -180,7 +214,8 @@ class AutoGluonEngine(Engine):
         return self._model
 
     def leaderboard(self, holdout: pd.DataFrame | None) -> pd.DataFrame:
-        board = self.predictor.leaderboard(holdout, silent=True)
+        data = None if holdout is None else plain_dtypes(holdout)
+        board = self.predictor.leaderboard(data, silent=True)
         result = pd.DataFrame(
             {
                 "model": board["model"],

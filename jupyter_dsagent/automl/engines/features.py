@@ -30,18 +30,30 @@ ORDINAL_MAX = 250
 
 
 class ColumnGroups:
-    """Feature names by how they are prepared: numbers, times, categories."""
+    """Feature names by how they are prepared: numbers, times, categories.
+
+    Columns without a single value are left out (``empty``): they carry nothing to
+    learn, and some estimators cannot bin them.
+    """
 
     def __init__(self, frame: pd.DataFrame) -> None:
-        kinds = {str(name): dtype_kind(dtype) for name, dtype in frame.dtypes.items()}
+        present = frame.notna().any()
+        self.empty = [str(name) for name, some in present.items() if not some]
+        kinds = {
+            str(name): dtype_kind(dtype)
+            for name, dtype in frame.dtypes.items()
+            if str(name) not in self.empty
+        }
         self.numeric = [n for n, k in kinds.items() if k in ("number", "boolean")]
         self.time = [n for n, k in kinds.items() if k in ("datetime", "timedelta")]
         self.categorical = [n for n, k in kinds.items() if k == "text"]
 
 
 def as_float(frame: pd.DataFrame) -> np.ndarray:
-    """Numbers and booleans as float64, missing values as NaN."""
-    return np.asarray(frame.astype("float64").to_numpy(dtype="float64", na_value=np.nan))
+    """Numbers and booleans as float64; missing and infinite values as NaN."""
+    values = np.asarray(frame.astype("float64").to_numpy(dtype="float64", na_value=np.nan))
+    values[np.isinf(values)] = np.nan
+    return values
 
 
 def as_seconds(frame: pd.DataFrame) -> np.ndarray:

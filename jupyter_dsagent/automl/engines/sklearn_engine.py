@@ -8,6 +8,7 @@ when its measured fit time says it will finish before the engine's time limit.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -156,6 +157,9 @@ class SklearnEngine(Engine):
         fit_x, fit_y = features.iloc[split.train], truth.iloc[split.train]
         val_x, val_y = features.iloc[split.holdout], truth.iloc[split.holdout]
         groups = ColumnGroups(features)
+        if groups.empty:
+            listed = ", ".join(json.dumps(name) for name in groups.empty[:10])
+            self.notes.append(f"Columns without any value were not used: {listed}.")
         for name, linear, estimator in candidates(
             self.spec.task, groups, cpus=self.spec.cpus, seed=self.spec.seed
         ):
