@@ -97,6 +97,11 @@ class SingleFileForm:
             raise BadRequest("A part of the form has no Content-Disposition: form-data name.")
         is_file = b"filename" in params
         if params[b"name"] == FILE_FIELD.encode() and not is_file:
+            if b"filename*" in self._headers.get(b"content-disposition", b""):
+                raise BadRequest(
+                    'Send the file\'s name as filename="…" (UTF-8); forms do not use '
+                    "filename* (RFC 7578)."
+                )
             raise BadRequest(f"The field {FILE_FIELD!r} must hold a file, not text.")
         if not is_file:
             return  # a plain field: skipped

@@ -232,6 +232,28 @@ async def test_extra_plain_fields_are_ignored(api: Fetch) -> None:
     assert json.loads(response.body)["name"] == "t.csv"
 
 
+async def test_the_file_name_is_read_as_browsers_send_it(api: Fetch) -> None:
+    """Browsers send a name's UTF-8 bytes in filename="…"; forms never use filename*
+    (RFC 7578), which gets its own sentence rather than "not a file"."""
+    body = form(part("file", b"a,b\n1,2\n", "résumé.csv"))
+    response = await api(
+        "uploads", method="POST", body=body, headers={"Content-Type": CONTENT_TYPE}
+    )
+    assert response.code == 201, response.body
+    assert json.loads(response.body)["name"] == "résumé.csv"
+    starred = part("file", b"a,b\n1,2\n", "x.csv").replace(
+        b'filename="x.csv"', b"filename*=UTF-8''r%C3%A9sum%C3%A9.csv"
+    )
+    refused = await api(
+        "uploads",
+        method="POST",
+        body=form(starred),
+        headers={"Content-Type": CONTENT_TYPE},
+    )
+    assert (refused.code, error_code(refused)) == (400, "bad_request")
+    assert "filename*" in json.loads(refused.body)["error"]["message"]
+
+
 async def test_unknown_paths_and_methods_get_json_errors(api: Fetch) -> None:
     for parts in (("nothing",), ("uploads", "x", "y"), ("audit", "verify", "x"), ("llm", "v1")):
         response = await api(*parts)
