@@ -8,16 +8,19 @@ Reads use what was learned at upload (encoding, separator, header, …) and neve
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 from typing import Any
 
-from ..exceptions import IngestError, NotFoundError
+from ..exceptions import BadRequest, IngestError, NotFoundError
 from ..models import UploadRecord
 from .pipeline import Ingestor, sha256_of
 from .sniff import clean_name
 
 __all__ = ["READERS", "load", "read_record", "resolve"]
 
+#: A scheme and "//": text that names something on the network, never read.
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 #: How each table kind is read back: kind -> "module:function(path, metadata, *, max_rows)".
 READERS: dict[str, str] = {
     "csv": "jupyter_dsagent.ingest.delimited:read_delimited",
@@ -32,7 +35,17 @@ READERS: dict[str, str] = {
 
 def resolve(name_or_path: str | Path, *, ingestor: Ingestor, actor: str) -> UploadRecord:
     """Find an upload by id, validate a workspace file, or find an upload by name."""
+    if not isinstance(name_or_path, str | Path):
+        raise BadRequest(
+            "Name an upload (its id or file name) or a file's path, "
+            f"not a {type(name_or_path).__name__}."
+        )
     text = str(name_or_path)
+    if _URL.match(text):
+        raise BadRequest(
+            f"{text[:80]!r} is a URL; only uploads and files on this machine are read. "
+            "Download the file, then upload it or save it in the workspace."
+        )
     record = ingestor.catalog.get(text)
     if record is not None:
         return record

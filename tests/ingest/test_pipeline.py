@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from jupyter_dsagent.exceptions import IngestError
+from jupyter_dsagent.exceptions import BadRequest, IngestError
 from jupyter_dsagent.ingest.load import load, resolve
 from jupyter_dsagent.ingest.pipeline import Ingestor
 
@@ -347,6 +347,23 @@ def test_workspace_file_is_validated_before_it_is_read(
 def test_load_of_an_unknown_name_is_not_found(ingestor: Ingestor) -> None:
     with pytest.raises(LookupError, match=r"no upload or file called 'nothing\.csv'"):
         load("nothing.csv", ingestor=ingestor, actor="ada")
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("https://example.com/data.csv", "is a URL"),
+        ("file:///etc/passwd", "is a URL"),
+        ("s3://bucket/key.parquet", "is a URL"),
+        (None, "not a NoneType"),
+        (3, "not a int"),
+    ],
+)
+def test_load_refuses_urls_and_non_names_with_a_sentence(
+    ingestor: Ingestor, name: object, words: str
+) -> None:
+    with pytest.raises(BadRequest, match=words):
+        load(name, ingestor=ingestor, actor="ada")  # type: ignore[arg-type]
 
 
 def test_delete_removes_files_rows_and_is_audited(ingestor: Ingestor) -> None:
