@@ -34,6 +34,25 @@ class _InlineExecutor(Executor):
         return future
 
 
+class _Threads(ThreadPoolExecutor):
+    """A thread pool that runs calls in the caller's thread once a thread fails to start
+    (under a tight address-space limit, as in the AutoML worker, a stack may not fit)."""
+
+    def __init__(self) -> None:
+        super().__init__(THREADS, thread_name_prefix="dsagent-profile")
+        self._inline: _InlineExecutor | None = None
+
+    def submit(self, fn: Callable[..., _Result], /, *args: Any, **kwargs: Any) -> Future[_Result]:
+        if self._inline is None:
+            try:
+                return super().submit(fn, *args, **kwargs)
+            except RuntimeError:
+                if self._shutdown:
+                    raise
+                self._inline = _InlineExecutor()
+        return self._inline.submit(fn, *args, **kwargs)
+
+
 def _usable_cores() -> int:
     if hasattr(os, "sched_getaffinity"):  # the cores this process may run on (Linux)
         return len(os.sched_getaffinity(0))
@@ -44,4 +63,4 @@ def column_pool(rows: int) -> Executor:
     """Threads for a frame of ``rows`` rows, or the caller's thread for a short one."""
     if rows < THREADED_MIN_ROWS or _usable_cores() < 2:
         return _InlineExecutor()
-    return ThreadPoolExecutor(THREADS, thread_name_prefix="dsagent-profile")
+    return _Threads()

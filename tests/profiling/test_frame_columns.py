@@ -135,3 +135,17 @@ def test_every_kind_of_column_profiles_the_same_on_threads(
         patched.setattr(threads, "THREADED_MIN_ROWS", 10**12)
         assert profile(frame, use_cache=False, sample=False).to_dict() == threaded
     assert threaded["n_columns"] == 12
+
+
+def test_a_thread_that_cannot_start_leaves_the_work_to_the_caller(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under a tight memory limit a thread's stack may not fit: the profile still comes."""
+    expected = _one_by_one(monkeypatch, sample=False)
+
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(threading.Thread, "start", refuse)
+        assert profile(_frame(), use_cache=False, sample=False).to_dict() == expected
