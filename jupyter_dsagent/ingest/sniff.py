@@ -187,6 +187,11 @@ def expect_kind(name: str, sniffed: Sniffed, allowed: tuple[str, ...]) -> Upload
     kind, family, image_format = EXTENSION_KINDS[ext]
     # A delimited file may begin with "[" or "{"; its own validator decides.
     families = {"text", "json"} if family == "text" else {family}
+    if family == "json" and sniffed.family == "text":
+        raise ContentMismatch(
+            f"{name!r} does not start with [ or {{, so it holds no JSON table (a list of "
+            "records, an object of columns, or one object per line)."
+        )
     if sniffed.family not in families or (image_format and sniffed.image_format != image_format):
         raise ContentMismatch(
             f"{name!r} contains {sniffed.describe()}, which does not match its .{ext} extension."

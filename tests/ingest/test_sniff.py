@@ -109,6 +109,12 @@ def test_name_and_content_must_agree(
         expect_kind(name, sniff(write(tmp_path, content)), ALLOWED)
 
 
+@pytest.mark.parametrize("content", [b"42", b'"just text"', b"true", b"a,b\n1,2\n"])
+def test_json_that_is_no_table_says_what_a_table_looks_like(tmp_path: Path, content: bytes) -> None:
+    with pytest.raises(ContentMismatch, match=r"does not start with \[ or \{"):
+        expect_kind("data.json", sniff(write(tmp_path, content)), ALLOWED)
+
+
 def test_extension_must_be_on_the_configured_allow_list(tmp_path: Path) -> None:
     sniffed = sniff(write(tmp_path, b"a,b\n1,2\n"))
     assert expect_kind("t.csv", sniffed, ALLOWED) == "csv"
