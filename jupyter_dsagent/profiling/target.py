@@ -11,6 +11,7 @@ import pandas as pd
 
 from jupyter_dsagent.profiling.model import ColumnProfile, ProfileWarning, TargetHint
 from jupyter_dsagent.profiling.thresholds import Thresholds, configured_thresholds
+from jupyter_dsagent.profiling.values import factorize_cells
 
 __all__ = ["TARGET_THRESHOLDS", "infer_task", "target_hint"]
 
@@ -75,15 +76,14 @@ def _codes(
         codes = np.searchsorted(edges, floats, side="right")
         codes[~np.isfinite(floats)] = len(edges) + 1
         return np.asarray(codes, dtype="int64")
-    if known is not None:
-        codes = known.astype("int64")
-        codes[codes < 0] = codes.max(initial=-1) + 1
-        return codes
-    try:
-        codes, _ = pd.factorize(series, use_na_sentinel=False)
-    except (TypeError, NotImplementedError):  # unhashable cells, pyarrow lists
-        codes, _ = pd.factorize(series.map(repr), use_na_sentinel=False)
-    return np.asarray(codes, dtype="int64")
+    if known is None:
+        try:
+            known, _ = factorize_cells(series)
+        except (TypeError, NotImplementedError):  # unhashable cells, pyarrow lists
+            known, _ = pd.factorize(series.map(repr).where(series.notna()))
+    codes = np.asarray(known, dtype="int64").copy()
+    codes[codes < 0] = codes.max(initial=-1) + 1  # missing values: a group of their own
+    return codes
 
 
 def _purity(groups: np.ndarray, classes: np.ndarray, n_classes: int) -> float | None:
@@ -129,7 +129,7 @@ def _class_codes(
         classes = known[present].astype("int64")
         return classes, int(classes.max(initial=-1)) + 1
     try:
-        codes, uniques = pd.factorize(series)
+        codes, uniques = factorize_cells(series)
     except (TypeError, NotImplementedError):  # unhashable cells, pyarrow lists
         codes, uniques = pd.factorize(series.map(repr).where(series.notna()))
     return np.asarray(codes, dtype="int64")[present], len(uniques)

@@ -24,6 +24,7 @@ __all__ = [
     "Counted",
     "column_kind",
     "count_values",
+    "factorize_cells",
     "gee_estimate",
     "most_frequent",
 ]
@@ -379,12 +380,14 @@ def _holds_lone_surrogates(uniques: Any) -> bool:
     return False
 
 
-def _factorize_text(values: Any) -> tuple[np.ndarray, Any]:
-    """:func:`_factorize`, right for text with lone surrogates too.
-
-    pandas' string hashtable reads every text holding a lone surrogate as one and the
-    same value; such columns are counted by the texts' bytes instead.
+def factorize_cells(series: pd.Series) -> tuple[np.ndarray, Any]:
+    """``pd.factorize`` of the column's cells (-1: missing), the one way the profiler
+    groups values: fast when few objects fill many cells, and right for text with lone
+    surrogates, which pandas' string hashtable reads as one and the same value (such
+    columns are grouped by the texts' bytes instead). Raises TypeError for unhashable
+    cells and NotImplementedError for what pandas cannot factorize (pyarrow lists).
     """
+    values = series.to_numpy() if isinstance(series.dtype, np.dtype) else series.array
     codes, uniques = _factorize(values)
     if not _holds_lone_surrogates(uniques):
         return codes, uniques
@@ -398,9 +401,8 @@ def _factorize_text(values: Any) -> tuple[np.ndarray, Any]:
 
 
 def _count_objects(series: pd.Series, take: np.ndarray | None, codes_levels: int) -> Counted:
-    values = series.to_numpy() if isinstance(series.dtype, np.dtype) else series.array
     try:
-        codes, uniques = _factorize_text(values)
+        codes, uniques = factorize_cells(series)
         missing = None
         distinct = np.asarray(uniques, dtype=object)
     # Unhashable cells (lists, dicts) go by their repr, the rest as they are; so do
@@ -410,7 +412,7 @@ def _count_objects(series: pd.Series, take: np.ndarray | None, codes_levels: int
         codes, _ = pd.factorize(series.map(_hashable_key).where(~absent))
         missing = int(absent.sum())
         seen, first = np.unique(codes, return_index=True)
-        distinct = np.asarray(values, dtype=object)[first[seen >= 0]]
+        distinct = series.to_numpy(dtype=object)[first[seen >= 0]]
     return _from_codes(
         "object", np.asarray(codes, dtype="int64"), distinct, take, codes_levels, missing
     )
